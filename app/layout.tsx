@@ -1,0 +1,29 @@
+import type { Metadata } from "next";
+import type { ReactNode } from "react";
+import { Providers } from "@/ui/providers";
+import "./globals.css";
+
+export const metadata: Metadata = {
+  title: "Exactly Once Checkout",
+  description: "A checkout where no retry ever charges twice.",
+};
+
+export default function RootLayout({ children }: { children: ReactNode }) {
+  return (
+    <html lang="en">
+      <body>
+        <header className="masthead">
+          <a className="brand" href="/">
+            <span className="brand__mark" aria-hidden="true">
+              1×
+            </span>
+            Exactly Once Coffee &amp; Tea
+          </a>
+          <span className="masthead__promise">Charged once. Always.</span>
+        </header>
+        <Providers>{children}</Providers>
+        <footer className="footer">Demo shop: test cards only, no real money moves.</footer>
+      </body>
+    </html>
+  );
+}

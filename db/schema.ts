@@ -1,0 +1,195 @@
+/**
+ * The whole data model of the idempotency contract (../shared/IDEMPOTENCY.md).
+ * Every guarantee that can live in the database does: unique keys, not application checks, stop duplicates.
+ */
+import { sql } from "drizzle-orm";
+import {
+  char,
+  check,
+  datetime,
+  index,
+  int,
+  mediumtext,
+  mysqlEnum,
+  mysqlTable,
+  primaryKey,
+  uniqueIndex,
+  varbinary,
+  varchar,
+} from "drizzle-orm/mysql-core";
+
+const createdAt = () => datetime("created_at", { mode: "date", fsp: 3 }).notNull().default(sql`CURRENT_TIMESTAMP(3)`);
+const updatedAt = () => datetime("updated_at", { mode: "date", fsp: 3 }).notNull().default(sql`CURRENT_TIMESTAMP(3)`);
+
+/** A guest shopper, identified by the signed session cookie. */
+export const customers = mysqlTable("customers", {
+  id: char("id", { length: 36 }).primaryKey(),
+  createdAt: createdAt(),
+});
+
+export const products = mysqlTable("products", {
+  id: int("id").autoincrement().primaryKey(),
+  sku: varchar("sku", { length: 64 }).notNull().unique(),
+  name: varchar("name", { length: 120 }).notNull(),
+  description: varchar("description", { length: 500 }).notNull().default(""),
+  priceCents: int("price_cents").notNull(),
+  currency: char("currency", { length: 3 }).notNull(),
+  /** Optimistic-locking version: every rename matches it and bumps it. */
+  version: int("version").notNull().default(1),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+export const categories = mysqlTable("categories", {
+  id: int("id").autoincrement().primaryKey(),
+  slug: varchar("slug", { length: 64 }).notNull().unique(),
+  name: varchar("name", { length: 80 }).notNull(),
+});
+
+/** Linked with INSERT … ON DUPLICATE KEY UPDATE: the primary key makes a link exist at most once. */
+export const productCategories = mysqlTable(
+  "product_categories",
+  {
+    productId: int("product_id")
+      .notNull()
+      .references(() => products.id, { onDelete: "cascade" }),
+    categoryId: int("category_id")
+      .notNull()
+      .references(() => categories.id, { onDelete: "cascade" }),
+    createTime: datetime("create_time", { mode: "date", fsp: 3 }).notNull().default(sql`CURRENT_TIMESTAMP(3)`),
+    updateTime: datetime("update_time", { mode: "date", fsp: 3 }).notNull().default(sql`CURRENT_TIMESTAMP(3)`),
+  },
+  (t) => [primaryKey({ columns: [t.productId, t.categoryId] })],
+);
+
+export const orderStatuses = ["awaiting_payment", "paid"] as const;
+
+export const orders = mysqlTable(
+  "orders",
+  {
+    id: int("id").autoincrement().primaryKey(),
+    customerId: char("customer_id", { length: 36 })
+      .notNull()
+      .references(() => customers.id),
+    /**
+     * The idempotency key the order was placed with. Unique per customer, so a retried "place order" can never
+     * create a second order even after its idempotency record has expired (defence in depth).
+     */
+    placementKey: varbinary("placement_key", { length: 255 }).notNull(),
+    status: mysqlEnum("status", orderStatuses).notNull().default("awaiting_payment"),
+    totalCents: int("total_cents").notNull(),
+    currency: char("currency", { length: 3 }).notNull(),
+    version: int("version").notNull().default(1),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex("orders_customer_placement_key").on(t.customerId, t.placementKey)],
+);
+
+export const orderItems = mysqlTable(
+  "order_items",
+  {
+    id: int("id").autoincrement().primaryKey(),
+    orderId: int("order_id")
+      .notNull()
+      .references(() => orders.id, { onDelete: "cascade" }),
+    productId: int("product_id")
+      .notNull()
+      .references(() => products.id),
+    /** Name and price as they were when the order was placed: a later rename does not rewrite history. */
+    productName: varchar("product_name", { length: 120 }).notNull(),
+    unitPriceCents: int("unit_price_cents").notNull(),
+    quantity: int("quantity").notNull(),
+  },
+  (t) => [uniqueIndex("order_items_order_product").on(t.orderId, t.productId)],
+);
+
+export const paymentStatuses = ["pending", "succeeded", "failed"] as const;
+
+export const payments = mysqlTable(
+  "payments",
+  {
+    id: int("id").autoincrement().primaryKey(),
+    orderId: int("order_id")
+      .notNull()
+      .references(() => orders.id),
+    customerId: char("customer_id", { length: 36 })
+      .notNull()
+      .references(() => customers.id),
+    status: mysqlEnum("status", paymentStatuses).notNull().default("pending"),
+    amountCents: int("amount_cents").notNull(),
+    refundedCents: int("refunded_cents").notNull().default(0),
+    currency: char("currency", { length: 3 }).notNull(),
+    /** Only the last four digits are ever stored. */
+    cardLast4: char("card_last4", { length: 4 }).notNull(),
+    /** The Idempotency-Key sent to the provider, derived from the payment: a resumed attempt reuses it. */
+    providerKey: varchar("provider_key", { length: 255 }).notNull().unique(),
+    providerChargeId: varchar("provider_charge_id", { length: 64 }),
+    declineCode: varchar("decline_code", { length: 64 }),
+    version: int("version").notNull().default(1),
+    /**
+     * Equals order_id only while the payment has succeeded. MariaDB has no partial indexes, so this generated
+     * column carries the rule "an order has at most one succeeded payment" as a plain unique index
+     * (NULLs never collide).
+     */
+    succeededOrderId: int("succeeded_order_id").generatedAlwaysAs(
+      sql`(case when \`status\` = 'succeeded' then \`order_id\` end)`,
+      { mode: "stored" },
+    ),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("payments_one_success_per_order").on(t.succeededOrderId),
+    index("payments_order").on(t.orderId),
+    // Concurrent refunds can never add up to more than was paid, whatever the application does.
+    check("payments_refunds_within_amount", sql`refunded_cents between 0 and amount_cents`),
+  ],
+);
+
+export const refunds = mysqlTable(
+  "refunds",
+  {
+    id: int("id").autoincrement().primaryKey(),
+    paymentId: int("payment_id")
+      .notNull()
+      .references(() => payments.id),
+    customerId: char("customer_id", { length: 36 })
+      .notNull()
+      .references(() => customers.id),
+    amountCents: int("amount_cents").notNull(),
+    status: mysqlEnum("status", ["succeeded"]).notNull().default("succeeded"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("refunds_payment").on(t.paymentId)],
+);
+
+export const idempotencyStatuses = ["in_progress", "completed"] as const;
+
+/** The dedup table: one row per (customer, idempotency key). */
+export const idempotencyKeys = mysqlTable(
+  "idempotency_keys",
+  {
+    id: int("id").autoincrement().primaryKey(),
+    customerId: char("customer_id", { length: 36 }).notNull(),
+    /** Binary, so keys compare byte for byte ("abc" and "ABC" are different keys). */
+    idempotencyKey: varbinary("idempotency_key", { length: 255 }).notNull(),
+    procedurePath: varchar("procedure_path", { length: 128 }).notNull(),
+    /** SHA-256 (hex) of the procedure path and the canonical input without the key. */
+    fingerprint: char("fingerprint", { length: 64 }).notNull(),
+    status: mysqlEnum("status", idempotencyStatuses).notNull(),
+    recoveryPoint: varchar("recovery_point", { length: 64 }).notNull(),
+    /** The lease: only the holder of owner_token may advance, complete or release the key until locked_until. */
+    ownerToken: char("owner_token", { length: 36 }),
+    lockedUntil: datetime("locked_until", { mode: "date", fsp: 3 }),
+    /** The final outcome as stored JSON text, replayed byte for byte. */
+    response: mediumtext("response"),
+    firstSeenAt: datetime("first_seen_at", { mode: "date", fsp: 3 }).notNull(),
+    expiresAt: datetime("expires_at", { mode: "date", fsp: 3 }).notNull(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("idempotency_keys_customer_key").on(t.customerId, t.idempotencyKey),
+    index("idempotency_keys_expires_at").on(t.expiresAt),
+  ],
+);

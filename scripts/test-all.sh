@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# `npm test`: every check, cheapest first, stopping at the first failure. Each suite makes its own fresh database.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export NEXT_TELEMETRY_DISABLED=1
+
+chromium="${CHROMIUM_PATH:-/usr/bin/chromium}"
+if [ ! -x "$chromium" ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "Installing Chromium for the browser tests (apt-get install -y chromium)…"
+    apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+  else
+    echo "Chromium is missing: run 'sudo apt-get install -y chromium' (or set CHROMIUM_PATH) and try again." >&2
+    exit 1
+  fi
+fi
+
+rm -rf reports && mkdir -p reports
+npm run typecheck
+npm run lint
+npm run build
+npx vitest run --reporter=default --reporter=json --outputFile=reports/vitest.json
+npx playwright test
+npx tsx scripts/test-summary.ts

@@ -1,0 +1,40 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { describe, expect, it } from "vitest";
+import { InvalidEnvironmentError, parseEnv } from "./env";
+
+const valid = { DATABASE_URL: "mysql://app:pw@127.0.0.1:3306/shop", SESSION_SECRET: "k".repeat(32) };
+
+describe("environment validation", () => {
+  it("accepts a complete environment and fills the defaults", () => {
+    expect(parseEnv(valid)).toMatchObject({ IDEMPOTENCY_TTL_HOURS: 24, IDEMPOTENCY_WAIT_MS: 2000 });
+  });
+
+  it("names every bad variable in one line", () => {
+    expect(() => parseEnv({ DATABASE_URL: "postgres://x", IDEMPOTENCY_TTL_HOURS: "-1" })).toThrowError(
+      new InvalidEnvironmentError(
+        "Invalid environment: DATABASE_URL must be a mysql:// URL; SESSION_SECRET is required; IDEMPOTENCY_TTL_HOURS Too small: expected number to be >0",
+      ),
+    );
+  });
+
+  it("stops the production server at start-up with one clear line", async () => {
+    const server = spawn("node_modules/.bin/next", ["start", "-p", "3999", "-H", "127.0.0.1"], {
+      env: {
+        PATH: process.env.PATH ?? "",
+        NODE_ENV: "production",
+        NEXT_TELEMETRY_DISABLED: "1",
+        ...valid,
+        SESSION_SECRET: "too-short",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    server.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    const [exitCode] = await once(server, "exit");
+    expect(exitCode).toBe(1);
+    expect(stderr.trim().split("\n")).toEqual(["Invalid environment: SESSION_SECRET must be at least 32 characters"]);
+  });
+});

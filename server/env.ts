@@ -1,0 +1,54 @@
+/**
+ * Configuration comes from the environment only, validated once at start-up: a missing or malformed variable
+ * stops the process with one line that names it, instead of failing later on the first request.
+ */
+import { z } from "zod";
+
+const mysqlUrl = z
+  .string({ error: "is required" })
+  .refine((value) => URL.canParse(value) && value.startsWith("mysql://"), "must be a mysql:// URL");
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+export const envSchema = z.object({
+  DATABASE_URL: mysqlUrl,
+  SESSION_SECRET: z.string({ error: "is required" }).min(32, "must be at least 32 characters"),
+  SESSION_COOKIE_SECURE: z.enum(["true", "false"]).default("false"),
+  IDEMPOTENCY_TTL_HOURS: z.coerce.number().positive().default(24),
+  IDEMPOTENCY_WAIT_MS: positiveInt(2000),
+  IDEMPOTENCY_LEASE_MS: positiveInt(30_000),
+  DATABASE_POOL_SIZE: positiveInt(20),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export class InvalidEnvironmentError extends Error {
+  override name = "InvalidEnvironmentError";
+}
+
+/** Parses an environment, or throws one readable line naming every bad variable. */
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  const result = envSchema.safeParse(source);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`);
+  throw new InvalidEnvironmentError(`Invalid environment: ${problems.join("; ")}`);
+}
+
+let cached: Env | undefined;
+
+/** The validated environment of this process (parsed on first use). */
+export function env(): Env {
+  cached ??= parseEnv(process.env);
+  return cached;
+}
+
+/** Validates the environment at start-up; on failure prints the one line and exits. */
+export function assertEnvOrExit(): Env {
+  try {
+    return env();
+  } catch (error) {
+    if (!(error instanceof InvalidEnvironmentError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
+}

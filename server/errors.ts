@@ -1,0 +1,58 @@
+/**
+ * Typed errors for the client: a tRPC code that sets the HTTP status, a message a person can act on, and
+ * optional machine-readable details (such as `retryAfterMs` or the current value on a conflict).
+ * Never SQL text or a stack: unknown failures are reduced to a generic message by the error formatter.
+ */
+import { TRPCError } from "@trpc/server";
+
+type ErrorCode = ConstructorParameters<typeof TRPCError>[0]["code"];
+
+/** Carries details to the error formatter, which copies them into `error.data`. */
+export class ErrorDetails extends Error {
+  constructor(readonly details: Record<string, unknown>) {
+    super("error details");
+  }
+}
+
+export function appError(code: ErrorCode, message: string, details?: Record<string, unknown>): TRPCError {
+  return new TRPCError({ code, message, cause: details ? new ErrorDetails(details) : undefined });
+}
+
+const transientCodes = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "PROTOCOL_CONNECTION_LOST",
+  "PROTOCOL_SEQUENCE_TIMEOUT",
+  "ER_CON_COUNT_ERROR",
+  "ER_LOCK_DEADLOCK",
+  "ER_LOCK_WAIT_TIMEOUT",
+  "ER_SERVER_SHUTDOWN",
+  "POOL_CLOSED",
+]);
+
+/** The driver error codes along an error's cause chain (Drizzle wraps mysql2 errors in DrizzleQueryError). */
+export function driverErrorCodes(error: unknown): string[] {
+  const codes: string[] = [];
+  for (let current = error; current instanceof Error || isObject(current); ) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string") codes.push(code);
+    const next = (current as { cause?: unknown }).cause;
+    if (next === current) break;
+    current = next;
+  }
+  return codes;
+}
+
+function isObject(value: unknown): value is object {
+  return typeof value === "object" && value !== null;
+}
+
+export function isTransientInfrastructureError(error: unknown): boolean {
+  return driverErrorCodes(error).some((code) => transientCodes.has(code));
+}
+
+export function isDuplicateKeyError(error: unknown): boolean {
+  return driverErrorCodes(error).includes("ER_DUP_ENTRY");
+}

@@ -1,0 +1,57 @@
+import { randomUUID } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { GET } from "@/app/api/trpc/[trpc]/route";
+import { readCookie, sessionCookieName, signSession, verifySession } from "./session";
+
+const secret = "s".repeat(40);
+const customerId = randomUUID();
+
+describe("signed guest session", () => {
+  it("accepts the cookie it signed", () => {
+    expect(verifySession(signSession(customerId, secret), secret)).toBe(customerId);
+  });
+
+  it("refuses a cookie whose customer id was changed", () => {
+    const [, signature] = signSession(customerId, secret).split(".");
+    expect(verifySession(`${randomUUID()}.${signature}`, secret)).toBeNull();
+  });
+
+  it("refuses a cookie whose signature was changed, or signed with another secret", () => {
+    const genuine = signSession(customerId, secret);
+    const flipped = genuine.slice(0, -1) + (genuine.endsWith("A") ? "B" : "A");
+    expect(verifySession(flipped, secret)).toBeNull();
+    expect(verifySession(signSession(customerId, "t".repeat(40)), secret)).toBeNull();
+    expect(verifySession(customerId, secret)).toBeNull();
+    expect(verifySession("", secret)).toBeNull();
+  });
+});
+
+describe("session.me over the route handler", () => {
+  const call = (cookie?: string) =>
+    GET(new Request("http://shop.test/api/trpc/session.me", { headers: cookie ? { cookie } : {} }));
+
+  it("creates a customer and sets a signed, HttpOnly cookie on a first visit", async () => {
+    const response = await call();
+    expect(response.status).toBe(200);
+    const setCookie = response.headers.get("set-cookie") ?? "";
+    expect(setCookie).toMatch(/HttpOnly/);
+    const value = readCookie(setCookie.split(";")[0] ?? "", sessionCookieName) ?? "";
+    const body = await response.json();
+    expect(verifySession(value, process.env.SESSION_SECRET as string)).toBe(body.result.data.customerId);
+
+    const again = await call(`${sessionCookieName}=${encodeURIComponent(value)}`);
+    expect((await again.json()).result.data.customerId).toBe(body.result.data.customerId);
+    expect(again.headers.get("set-cookie")).toBeNull();
+  });
+
+  it("refuses a tampered cookie with 401, clears it, and reveals nothing else", async () => {
+    const forged = signSession(randomUUID(), "not-the-server-secret-not-the-server-secret");
+    const response = await call(`${sessionCookieName}=${encodeURIComponent(forged)}`);
+    expect(response.status).toBe(401);
+    expect(response.headers.get("set-cookie")).toMatch(/Max-Age=0/);
+    const body = await response.json();
+    expect(body.error.data.code).toBe("UNAUTHORIZED");
+    expect(body.error.message).toMatch(/reload the page/);
+    expect(JSON.stringify(body)).not.toMatch(/stack|at .*\.ts/);
+  });
+});

@@ -1,0 +1,93 @@
+/**
+ * The one place tRPC is set up: context, error formatting, and the procedure bases every router builds on.
+ */
+import { randomUUID } from "node:crypto";
+import { initTRPC, TRPCError } from "@trpc/server";
+import type { FetchCreateContextFnOptions } from "@trpc/server/adapters/fetch";
+import { ZodError, z } from "zod";
+import { customers } from "@/db/schema";
+import { appDatabase } from "./db";
+import { env } from "./env";
+import { appError, ErrorDetails, isTransientInfrastructureError } from "./errors";
+import {
+  expiredSessionCookie,
+  readCookie,
+  sessionCookie,
+  sessionCookieName,
+  signSession,
+  verifySession,
+} from "./session";
+
+export function createContext({ req, resHeaders }: FetchCreateContextFnOptions) {
+  return { db: appDatabase().db, env: env(), reqHeaders: req.headers, resHeaders };
+}
+
+export type Context = Awaited<ReturnType<typeof createContext>>;
+
+const genericFailure = "Something went wrong on our side. Try again; a retry with the same key is never done twice.";
+
+const t = initTRPC.context<Context>().create({
+  // Never ship stacks to clients, whatever NODE_ENV says.
+  isDev: false,
+  errorFormatter({ shape, error }) {
+    const zodError = error.cause instanceof ZodError ? error.cause : undefined;
+    const details = error.cause instanceof ErrorDetails ? error.cause.details : {};
+    return {
+      ...shape,
+      message: zodError
+        ? `Invalid input: ${zodError.issues.map((issue) => `${issue.path.join(".") || "input"} ${issue.message}`).join("; ")}`
+        : error.code === "INTERNAL_SERVER_ERROR"
+          ? genericFailure
+          : shape.message,
+      data: {
+        code: shape.data.code,
+        httpStatus: shape.data.httpStatus,
+        path: shape.data.path,
+        ...(zodError ? { fieldErrors: z.flattenError(zodError).fieldErrors } : {}),
+        ...details,
+      },
+    };
+  },
+});
+
+export const createTRPCRouter = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+/** Turns database outages and lock timeouts into a retryable 503 instead of a 500 with driver text. */
+const transientFailuresAreUnavailable = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && isTransientInfrastructureError(result.error.cause ?? result.error)) {
+    throw appError("SERVICE_UNAVAILABLE", "The service is briefly unavailable. Try again in a moment.", {
+      retryAfterMs: 1000,
+    });
+  }
+  return result;
+});
+
+export const publicProcedure = t.procedure.use(transientFailuresAreUnavailable);
+
+/**
+ * Resolves the guest customer from the signed cookie, creating one (and setting the cookie) on a first visit.
+ * A cookie that fails its signature check is refused and cleared, never silently replaced.
+ */
+export const customerProcedure = publicProcedure.use(async ({ ctx, next }) => {
+  const cookie = readCookie(ctx.reqHeaders.get("cookie"), sessionCookieName);
+  const secure = ctx.env.SESSION_COOKIE_SECURE === "true";
+  let customerId: string;
+  if (cookie === undefined) {
+    customerId = randomUUID();
+    await ctx.db.insert(customers).values({ id: customerId });
+    ctx.resHeaders.append("set-cookie", sessionCookie(signSession(customerId, ctx.env.SESSION_SECRET), secure));
+  } else {
+    const verified = verifySession(cookie, ctx.env.SESSION_SECRET);
+    if (verified === null) {
+      ctx.resHeaders.append("set-cookie", expiredSessionCookie());
+      throw new TRPCError({
+        code: "UNAUTHORIZED",
+        message: "Your session cookie is not valid. It has been cleared: reload the page to start a new session.",
+      });
+    }
+    customerId = verified;
+  }
+  return next({ ctx: { customerId } });
+});

@@ -1,0 +1,6 @@
+import { randomBytes } from "node:crypto";
+import { inject } from "vitest";
+
+// In-process tests use the run's fresh database through the same env() the app reads.
+process.env.DATABASE_URL = inject("databaseUrl");
+process.env.SESSION_SECRET ??= randomBytes(32).toString("base64url");
