@@ -11,16 +11,28 @@ export interface DatabaseHandle {
   close(): Promise<void>;
 }
 
-/** Opens a pool whose sessions all run in UTC, so CURRENT_TIMESTAMP defaults and JS dates agree. */
-export function openDatabase(url: string, poolSize = 10): DatabaseHandle {
+export interface PoolOptions {
+  poolSize?: number;
+  /** How long a statement waits for a row lock held by another transaction (whole seconds, at least 1). */
+  lockWaitTimeoutSeconds?: number;
+}
+
+/**
+ * Opens a pool whose sessions run in UTC (CURRENT_TIMESTAMP defaults and JS dates agree), at READ COMMITTED
+ * (no gap locks between unrelated inserts), with a short lock wait so a request racing an in-flight duplicate
+ * gives up in bounded time instead of InnoDB's default 50 s.
+ */
+export function openDatabase(url: string, options: PoolOptions = {}): DatabaseHandle {
   const pool = mysql.createPool({
     uri: url,
-    connectionLimit: poolSize,
+    connectionLimit: options.poolSize ?? 10,
     connectTimeout: 5_000,
     enableKeepAlive: true,
   });
+  const lockWait = Math.max(1, Math.ceil(options.lockWaitTimeoutSeconds ?? 2));
   pool.pool.on("connection", (connection) => {
-    connection.query("SET time_zone = '+00:00'");
+    connection.query(`SET time_zone = '+00:00', innodb_lock_wait_timeout = ${lockWait}`);
+    connection.query("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
   });
   const db = drizzle(pool, { schema, mode: "default" });
   return { db, close: () => pool.end() };

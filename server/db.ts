@@ -5,6 +5,10 @@ import { env } from "./env";
 const holder = globalThis as typeof globalThis & { appDatabase?: DatabaseHandle };
 
 export function appDatabase(): DatabaseHandle {
-  holder.appDatabase ??= openDatabase(env().DATABASE_URL, env().DATABASE_POOL_SIZE);
+  const { DATABASE_URL, DATABASE_POOL_SIZE, IDEMPOTENCY_WAIT_MS } = env();
+  holder.appDatabase ??= openDatabase(DATABASE_URL, {
+    poolSize: DATABASE_POOL_SIZE,
+    lockWaitTimeoutSeconds: IDEMPOTENCY_WAIT_MS / 1000,
+  });
   return holder.appDatabase;
 }

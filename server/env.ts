@@ -18,6 +18,10 @@ export const envSchema = z.object({
   IDEMPOTENCY_WAIT_MS: positiveInt(2000),
   IDEMPOTENCY_LEASE_MS: positiveInt(30_000),
   DATABASE_POOL_SIZE: positiveInt(20),
+  /** Tests only: lets a request ask the server to crash at a named point (header x-fault-crash-at). */
+  ENABLE_FAULT_INJECTION: z.enum(["true", "false"]).default("false"),
+  /** Benchmarks only: exposes the unguarded baseline procedures of the `bench` router. */
+  ENABLE_BENCH_PROCEDURES: z.enum(["true", "false"]).default("false"),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -1,10 +1,14 @@
+import { benchRouter } from "./routers/bench";
 import { catalogRouter } from "./routers/catalog";
+import { ordersRouter } from "./routers/orders";
 import { sessionRouter } from "./routers/session";
 import { createTRPCRouter } from "./trpc";
 
 export const appRouter = createTRPCRouter({
   session: sessionRouter,
   catalog: catalogRouter,
+  orders: ordersRouter,
+  bench: benchRouter,
 });
 
 export type AppRouter = typeof appRouter;

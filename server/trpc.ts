@@ -18,8 +18,15 @@ import {
   verifySession,
 } from "./session";
 
-export function createContext({ req, resHeaders }: FetchCreateContextFnOptions) {
-  return { db: appDatabase().db, env: env(), reqHeaders: req.headers, resHeaders };
+export function createContext({ req, resHeaders, info }: FetchCreateContextFnOptions) {
+  return {
+    db: appDatabase().db,
+    env: env(),
+    reqHeaders: req.headers,
+    resHeaders,
+    /** Per-call response headers are only unambiguous when the request carries one call. */
+    isBatchCall: info.isBatchCall,
+  };
 }
 
 export type Context = Awaited<ReturnType<typeof createContext>>;

@@ -1,0 +1,264 @@
+/**
+ * The idempotency protocol, independent of tRPC and of the store behind it (contract §2):
+ * look the key up, claim it (waiting a bounded time for an in-flight original), run the work once, store its
+ * final outcome, and replay that outcome to every later request with the same key.
+ */
+import { TRPCError } from "@trpc/server";
+import { appError, ErrorDetails, isTransientInfrastructureError } from "../errors";
+import {
+  type ClaimRequest,
+  type ClaimResult,
+  type IdempotencyRecord,
+  type IdempotencyStore,
+  LeaseLostError,
+  type StoredOutcome,
+  StoreUnavailableError,
+} from "./store";
+
+export interface IdempotencySettings {
+  store: IdempotencyStore;
+  /** How long a duplicate waits for the in-flight original before answering CONFLICT. */
+  waitMs: number;
+  leaseMs: number;
+  retentionMs: number;
+}
+
+/** Identifies one idempotent request: whose key, which key, and what was asked. */
+export type IdempotentCall = Omit<ClaimRequest, "leaseMs" | "retentionMs">;
+
+/** Sent beside every idempotent result (and in the data of a replayed error). */
+export interface IdempotencyMeta {
+  key: string;
+  replayed: boolean;
+  firstSeenAt: string;
+  expiresAt: string;
+}
+
+export type WithIdempotency<T> = T & { idempotency: IdempotencyMeta };
+
+export interface ExecutionHooks {
+  /** Called when an answer is a replay (the HTTP side sets Idempotent-Replayed). */
+  onReplay?(): void;
+  /** Named points of the protocol, where tests may inject a crash. */
+  checkpoint?(point: "claimed" | "before-commit"): void;
+}
+
+/** Runs `fn` inside one business-database transaction and returns what it returned. */
+export type Transact = <R>(fn: (transaction: unknown) => Promise<R>) => Promise<R>;
+
+/** What a multi-step (leased) piece of work sees: where to resume and how to record progress. */
+export interface LeasedStep {
+  recoveryPoint: string;
+  advance(recoveryPoint: string): Promise<void>;
+}
+
+/** Deterministic business outcomes: stored and replayed. Anything else (5xx, bad input) leaves the key retryable. */
+const finalErrorCodes = new Set<TRPCError["code"]>([
+  "NOT_FOUND",
+  "CONFLICT",
+  "UNPROCESSABLE_CONTENT",
+  "PAYMENT_REQUIRED",
+  "PRECONDITION_FAILED",
+  "FORBIDDEN",
+]);
+
+function finalOutcomeOf(error: unknown): StoredOutcome | null {
+  if (!(error instanceof TRPCError) || !finalErrorCodes.has(error.code)) return null;
+  const details = error.cause instanceof ErrorDetails ? error.cause.details : undefined;
+  return { kind: "error", code: error.code, message: error.message, ...(details ? { details } : {}) };
+}
+
+function metaOf(record: Pick<IdempotencyRecord, "key" | "firstSeenAt" | "expiresAt">, replayed: boolean) {
+  return {
+    key: record.key,
+    replayed,
+    firstSeenAt: record.firstSeenAt.toISOString(),
+    expiresAt: record.expiresAt.toISOString(),
+  } satisfies IdempotencyMeta;
+}
+
+/** Answers with a stored outcome: the business payload exactly as first sent, or the same error. */
+function answer<T>(record: IdempotencyRecord, outcome: StoredOutcome, replayed: boolean): WithIdempotency<T> {
+  const idempotency = metaOf(record, replayed);
+  if (outcome.kind === "error") {
+    throw appError(outcome.code as TRPCError["code"], outcome.message, { ...outcome.details, idempotency });
+  }
+  return { ...(JSON.parse(outcome.body) as T), idempotency };
+}
+
+function assertSameRequest(record: IdempotencyRecord, call: IdempotentCall): void {
+  if (record.fingerprint !== call.fingerprint || record.procedurePath !== call.procedurePath) {
+    throw appError(
+      "UNPROCESSABLE_CONTENT",
+      "This idempotency key was already used for a different request. Send a new key for a new request.",
+    );
+  }
+}
+
+function inFlight(retryAfterMs: number): TRPCError {
+  return appError(
+    "CONFLICT",
+    "A request with this idempotency key is still being processed. Retry shortly with the same key.",
+    { retryAfterMs },
+  );
+}
+
+/** Store failures fail closed: nothing runs unguarded. */
+async function guarded<T>(operation: Promise<T>): Promise<T> {
+  try {
+    return await operation;
+  } catch (error) {
+    // Our lease was taken over: the new holder's answer is the one that counts.
+    if (error instanceof LeaseLostError) throw inFlight(500);
+    if (error instanceof StoreUnavailableError || isTransientInfrastructureError(error)) {
+      throw appError(
+        "SERVICE_UNAVAILABLE",
+        "We could not check this request's idempotency key, so nothing was done. Retry in a moment with the same key.",
+        { retryAfterMs: 1000 },
+      );
+    }
+    throw error;
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+type Claimed = Extract<ClaimResult, { outcome: "claimed" }>;
+
+export class IdempotentExecution {
+  constructor(
+    readonly call: IdempotentCall,
+    private readonly settings: IdempotencySettings,
+    private readonly hooks: ExecutionHooks = {},
+  ) {}
+
+  private get request(): ClaimRequest {
+    return { ...this.call, leaseMs: this.settings.leaseMs, retentionMs: this.settings.retentionMs };
+  }
+
+  private replay<T>(record: IdempotencyRecord): WithIdempotency<T> {
+    this.hooks.onReplay?.();
+    return answer<T>(record, record.outcome as StoredOutcome, true);
+  }
+
+  /**
+   * Claims the key, retrying until the wait budget is spent while someone else holds it.
+   * Returns the lease, or the completed record to replay.
+   */
+  private async claim(
+    attempt: () => Promise<ClaimResult>,
+    deadline = Date.now() + this.settings.waitMs,
+  ): Promise<{ claimed: Claimed } | { completed: IdempotencyRecord }> {
+    let pause = 20;
+    for (;;) {
+      const result = await attempt();
+      if (result.outcome === "claimed") return { claimed: result };
+      let retryAfterMs = 500;
+      if (result.outcome === "existing") {
+        assertSameRequest(result.record, this.call);
+        if (result.record.status === "completed") return { completed: result.record };
+        const leaseLeft = (result.record.leaseExpiresAt?.getTime() ?? 0) - Date.now();
+        retryAfterMs = Math.min(Math.max(leaseLeft, 100), 2000);
+      }
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw inFlight(retryAfterMs);
+      await sleep(Math.min(pause, remaining));
+      pause = Math.min(pause * 2, 200);
+    }
+  }
+
+  /** The fast path: a completed key replays after one read, with no transaction and no claim. */
+  private async lookUp(): Promise<IdempotencyRecord | null> {
+    const record = await guarded(this.settings.store.read(this.call));
+    if (record === null) return null;
+    assertSameRequest(record, this.call);
+    return record.status === "completed" ? record : null;
+  }
+
+  /**
+   * For work that stays inside the business database: the claim, the work and the stored outcome commit in one
+   * transaction, so a crash anywhere before the commit leaves neither a key nor a business row behind.
+   * (A store outside the database claims first and completes after the commit; the business unique indexes
+   * stop a second write if a crash falls in between.)
+   */
+  async inTransaction<T, Tx>(transact: Transact, work: (transaction: Tx) => Promise<T>): Promise<WithIdempotency<T>> {
+    const completed = await this.lookUp();
+    if (completed) return this.replay(completed);
+
+    const { store } = this.settings;
+    if (!store.withinTransaction) {
+      return this.withLease(() => transact((transaction) => work(transaction as Tx)));
+    }
+    const joinStore = store.withinTransaction.bind(store);
+    const deadline = Date.now() + this.settings.waitMs;
+    for (;;) {
+      try {
+        const result = await transact(async (transaction) => {
+          const inTransaction = joinStore(transaction);
+          const claim = await this.claim(() => inTransaction.claim(this.request), deadline);
+          if ("completed" in claim) return claim;
+          this.hooks.checkpoint?.("claimed");
+          const body = JSON.stringify(await work(transaction as Tx));
+          await inTransaction.complete(claim.claimed.lease, { kind: "success", body });
+          this.hooks.checkpoint?.("before-commit");
+          return { record: claim.claimed.record, body };
+        });
+        if ("completed" in result) return this.replay(result.completed);
+        return answer<T>(result.record, { kind: "success", body: result.body }, false);
+      } catch (error) {
+        // A deadlock between racing claims rolls the whole transaction back: start again within the budget.
+        if (isTransientInfrastructureError(error) && Date.now() < deadline) {
+          await sleep(25);
+          continue;
+        }
+        const outcome = finalOutcomeOf(error);
+        if (outcome) return this.storeFinalError<T>(outcome);
+        throw error;
+      }
+    }
+  }
+
+  private async storeFinalError<T>(outcome: StoredOutcome): Promise<WithIdempotency<T>> {
+    const claim = await this.claim(() => guarded(this.settings.store.claim(this.request)));
+    if ("completed" in claim) return this.replay(claim.completed);
+    await guarded(this.settings.store.complete(claim.claimed.lease, outcome));
+    return answer<T>(claim.claimed.record, outcome, false);
+  }
+
+  /**
+   * For work with steps outside the database (such as charging a card): the claim commits first as a lease;
+   * the work records each committed step with `advance`, and a later attempt resumes from the last one.
+   */
+  async withLease<T>(work: (step: LeasedStep) => Promise<T>): Promise<WithIdempotency<T>> {
+    const completed = await this.lookUp();
+    if (completed) return this.replay(completed);
+
+    const { store, leaseMs } = this.settings;
+    const claim = await this.claim(() => guarded(store.claim(this.request)));
+    if ("completed" in claim) return this.replay(claim.completed);
+    const { lease, record } = claim.claimed;
+    this.hooks.checkpoint?.("claimed");
+
+    const step: LeasedStep = {
+      recoveryPoint: record.recoveryPoint,
+      advance: async (recoveryPoint) => {
+        await guarded(store.advance(lease, recoveryPoint, leaseMs));
+        step.recoveryPoint = recoveryPoint;
+      },
+    };
+    let outcome: StoredOutcome;
+    try {
+      outcome = { kind: "success", body: JSON.stringify(await work(step)) };
+    } catch (error) {
+      const finalOutcome = finalOutcomeOf(error);
+      if (!finalOutcome) {
+        // Transient: keep the recovery point, free the key so a retry resumes at once.
+        await store.release(lease).catch(() => undefined);
+        throw error;
+      }
+      outcome = finalOutcome;
+    }
+    await guarded(store.complete(lease, outcome));
+    return answer<T>(record, outcome, false);
+  }
+}

@@ -1,0 +1,9 @@
+import { z } from "zod";
+
+/** 1–255 visible ASCII characters (0x21–0x7E), as the Idempotency-Key draft and our UI's UUIDs allow. */
+export const idempotencyKeySchema = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,255}$/, "must be 1–255 visible ASCII characters (a UUID is a good choice)");
+
+export const idempotencyKeyHeader = "idempotency-key";
+export const replayedHeader = "idempotent-replayed";

@@ -1,0 +1,90 @@
+/**
+ * The tRPC face of the idempotency layer. A procedure opts in by choosing the base:
+ *
+ *   place: idempotentProcedure(placeOrderInput).mutation(({ ctx, input }) =>
+ *     ctx.idempotency.inTransaction((tx) => placeOrder(tx, …)))
+ *
+ * The base adds `idempotencyKey` to the input (or takes the Idempotency-Key header of a single call), scopes the
+ * key to the signed-in customer, fingerprints the rest of the input, and hands the resolver an
+ * `IdempotentExecution` that runs the contract: run once, replay after.
+ */
+import type { z } from "zod";
+import type { Transaction } from "@/db/client";
+import { appError } from "../errors";
+import { crashIfRequested } from "../faults";
+import { type Context, customerProcedure } from "../trpc";
+import { type IdempotencySettings, IdempotentExecution, type LeasedStep, type Transact } from "./execute";
+import { requestFingerprint } from "./fingerprint";
+import { idempotencyKeyHeader, idempotencyKeySchema, replayedHeader } from "./key";
+import { MysqlIdempotencyStore } from "./mysql-store";
+import type { IdempotencyStore } from "./store";
+
+const holder = globalThis as typeof globalThis & { idempotencyStore?: IdempotencyStore };
+
+/** The process's store, chosen once. */
+function idempotencyStore(ctx: Context): IdempotencyStore {
+  holder.idempotencyStore ??= new MysqlIdempotencyStore(ctx.db);
+  return holder.idempotencyStore;
+}
+
+function settingsFor(ctx: Context): IdempotencySettings {
+  return {
+    store: idempotencyStore(ctx),
+    waitMs: ctx.env.IDEMPOTENCY_WAIT_MS,
+    leaseMs: ctx.env.IDEMPOTENCY_LEASE_MS,
+    retentionMs: ctx.env.IDEMPOTENCY_TTL_HOURS * 3600_000,
+  };
+}
+
+/** The key from the input or, for a single call, the Idempotency-Key header; both given must agree. */
+function resolveKey(fromInput: string | undefined, ctx: Context): string {
+  const fromHeader = ctx.reqHeaders.get(idempotencyKeyHeader) ?? undefined;
+  if (fromHeader !== undefined && ctx.isBatchCall) {
+    throw appError("BAD_REQUEST", "Batched calls must send idempotencyKey in each call's input, not as a header.");
+  }
+  if (fromHeader !== undefined && !idempotencyKeySchema.safeParse(fromHeader).success) {
+    throw appError("BAD_REQUEST", "The Idempotency-Key header must be 1–255 visible ASCII characters.");
+  }
+  if (fromInput !== undefined && fromHeader !== undefined && fromInput !== fromHeader) {
+    throw appError("BAD_REQUEST", "The Idempotency-Key header and idempotencyKey input differ. Send one key.");
+  }
+  const key = fromInput ?? fromHeader;
+  if (key === undefined) {
+    throw appError(
+      "BAD_REQUEST",
+      "This request needs an idempotency key: send idempotencyKey in the input or an Idempotency-Key header.",
+    );
+  }
+  return key;
+}
+
+export function idempotentProcedure<Shape extends z.ZodRawShape>(input: z.ZodObject<Shape>) {
+  return customerProcedure
+    .input(input.extend({ idempotencyKey: idempotencyKeySchema.optional() }))
+    .use(({ ctx, input: parsed, path, next }) => {
+      const { idempotencyKey, ...request } = parsed as { idempotencyKey?: string };
+      const key = resolveKey(idempotencyKey, ctx);
+      const transact: Transact = (fn) => ctx.db.transaction((tx: Transaction) => fn(tx));
+      const execution = new IdempotentExecution(
+        { scope: ctx.customerId, key, procedurePath: path, fingerprint: requestFingerprint(path, request) },
+        settingsFor(ctx),
+        {
+          onReplay: () => {
+            if (!ctx.isBatchCall) ctx.resHeaders.set(replayedHeader, "true");
+          },
+          checkpoint: (point) => crashIfRequested(ctx.reqHeaders, path, point),
+        },
+      );
+      const idempotency = {
+        key,
+        /** Work inside the business database: claim, writes and outcome commit together. */
+        inTransaction: <T>(work: (tx: Transaction) => Promise<T>) =>
+          execution.inTransaction<T, Transaction>(transact, work),
+        /** Multi-step work with side effects outside the database: resumable from recorded points. */
+        withLease: <T>(work: (step: LeasedStep) => Promise<T>) => execution.withLease(work),
+      };
+      return next({ ctx: { idempotency } });
+    });
+}
+
+export type { WithIdempotency } from "./execute";

@@ -1,0 +1,147 @@
+/**
+ * The specification every IdempotencyStore must meet, written once against the interface.
+ * Each store's test file runs it: `describeStoreConformance("MySQL", () => …)`.
+ */
+import { randomUUID } from "node:crypto";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type ClaimRequest, type IdempotencyStore, LeaseLostError, type StoredOutcome } from "./store";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function describeStoreConformance(name: string, openStore: () => Promise<IdempotencyStore>) {
+  describe(`${name} idempotency store`, () => {
+    let store: IdempotencyStore;
+    beforeAll(async () => {
+      store = await openStore();
+    });
+
+    const request = (overrides: Partial<ClaimRequest> = {}): ClaimRequest => ({
+      scope: randomUUID(),
+      key: randomUUID(),
+      procedurePath: "orders.place",
+      fingerprint: "a".repeat(64),
+      leaseMs: 30_000,
+      retentionMs: 60_000,
+      ...overrides,
+    });
+    const success: StoredOutcome = { kind: "success", body: '{"order":{"id":7}}' };
+
+    it("grants the first claim of a key a lease, starting at the first recovery point", async () => {
+      const req = request();
+      const result = await store.claim(req);
+      expect(result.outcome).toBe("claimed");
+      if (result.outcome !== "claimed") return;
+      expect(result.lease).toMatchObject({ scope: req.scope, key: req.key });
+      expect(result.record).toMatchObject({ status: "in_progress", recoveryPoint: "started", outcome: null });
+      expect(result.record.expiresAt.getTime() - result.record.firstSeenAt.getTime()).toBe(req.retentionMs);
+      expect(await store.read(req)).toMatchObject({ status: "in_progress", fingerprint: req.fingerprint });
+    });
+
+    it("refuses a second claim while the lease is live, showing the holder's record", async () => {
+      const req = request();
+      await store.claim(req);
+      const second = await store.claim(req);
+      expect(second).toMatchObject({ outcome: "existing", record: { status: "in_progress" } });
+    });
+
+    it("grants exactly one of many concurrent claims", async () => {
+      const req = request();
+      const results = await Promise.all(Array.from({ length: 20 }, () => store.claim(req)));
+      expect(results.filter((result) => result.outcome === "claimed")).toHaveLength(1);
+    });
+
+    it("keeps keys of different scopes apart", async () => {
+      const req = request();
+      await store.claim(req);
+      const other = await store.claim({ ...req, scope: randomUUID() });
+      expect(other.outcome).toBe("claimed");
+    });
+
+    it("stores a completed outcome and returns it to every later claim and read", async () => {
+      const req = request();
+      const first = await store.claim(req);
+      if (first.outcome !== "claimed") throw new Error("expected a claim");
+      await store.complete(first.lease, success);
+      const again = await store.claim(req);
+      expect(again).toMatchObject({ outcome: "existing", record: { status: "completed", outcome: success } });
+      expect((await store.read(req))?.outcome).toEqual(success);
+    });
+
+    it("advances the recovery point and renews the lease", async () => {
+      const req = request({ leaseMs: 300 });
+      const first = await store.claim(req);
+      if (first.outcome !== "claimed") throw new Error("expected a claim");
+      await sleep(200);
+      await store.advance(first.lease, "payment_created", 300);
+      await sleep(200);
+      // 400 ms after the claim, the renewed lease (300 ms from the advance) still holds.
+      expect(await store.claim(req)).toMatchObject({ outcome: "existing" });
+      expect((await store.read(req))?.recoveryPoint).toBe("payment_created");
+    });
+
+    it("lets a retry take over an expired lease and resume from the recorded point", async () => {
+      const req = request({ leaseMs: 150 });
+      const first = await store.claim(req);
+      if (first.outcome !== "claimed") throw new Error("expected a claim");
+      await store.advance(first.lease, "charge_attempted", 150);
+      await sleep(250);
+      const takeover = await store.claim(req);
+      expect(takeover).toMatchObject({ outcome: "claimed", record: { recoveryPoint: "charge_attempted" } });
+      if (takeover.outcome !== "claimed") return;
+      expect(takeover.record.firstSeenAt).toEqual(first.record.firstSeenAt);
+      expect(takeover.lease.ownerToken).not.toBe(first.lease.ownerToken);
+    });
+
+    it("fences the old holder after a takeover: it can no longer advance, complete or release", async () => {
+      const req = request({ leaseMs: 150 });
+      const first = await store.claim(req);
+      if (first.outcome !== "claimed") throw new Error("expected a claim");
+      await sleep(250);
+      const takeover = await store.claim(req);
+      if (takeover.outcome !== "claimed") throw new Error("expected a takeover");
+      await expect(store.advance(first.lease, "payment_created", 1000)).rejects.toBeInstanceOf(LeaseLostError);
+      await expect(store.complete(first.lease, success)).rejects.toBeInstanceOf(LeaseLostError);
+      await expect(store.release(first.lease)).rejects.toBeInstanceOf(LeaseLostError);
+      await store.complete(takeover.lease, success);
+      expect((await store.read(req))?.outcome).toEqual(success);
+    });
+
+    it("refuses writes with a forged owner token even while no one else holds the key", async () => {
+      const req = request();
+      const first = await store.claim(req);
+      if (first.outcome !== "claimed") throw new Error("expected a claim");
+      const forged = { ...first.lease, ownerToken: randomUUID() };
+      await expect(store.complete(forged, success)).rejects.toBeInstanceOf(LeaseLostError);
+      expect((await store.read(req))?.status).toBe("in_progress");
+    });
+
+    it("does not let another request take over an expired lease", async () => {
+      const req = request({ leaseMs: 100 });
+      await store.claim(req);
+      await sleep(200);
+      const other = await store.claim({ ...req, fingerprint: "b".repeat(64) });
+      expect(other).toMatchObject({ outcome: "existing", record: { fingerprint: req.fingerprint } });
+    });
+
+    it("on release keeps the recovery point and lets the next claim resume at once", async () => {
+      const req = request();
+      const first = await store.claim(req);
+      if (first.outcome !== "claimed") throw new Error("expected a claim");
+      await store.advance(first.lease, "payment_created", 30_000);
+      await store.release(first.lease);
+      const next = await store.claim(req);
+      expect(next).toMatchObject({ outcome: "claimed", record: { recoveryPoint: "payment_created" } });
+    });
+
+    it("forgets a key once its retention has passed: it reads as absent and is claimed afresh", async () => {
+      const req = request({ retentionMs: 150 });
+      const first = await store.claim(req);
+      if (first.outcome !== "claimed") throw new Error("expected a claim");
+      await store.complete(first.lease, success);
+      await sleep(250);
+      expect(await store.read(req)).toBeNull();
+      const again = await store.claim({ ...req, fingerprint: "c".repeat(64) });
+      expect(again).toMatchObject({ outcome: "claimed", record: { recoveryPoint: "started", outcome: null } });
+    });
+  });
+}

@@ -1,0 +1,93 @@
+/**
+ * The storage side of the idempotency layer: one interface, several stores (MySQL by default, Redis later).
+ * Nothing here knows which database is behind it; each store keeps these promises:
+ *
+ * - At most one caller holds a key at a time: `claim` grants a lease (an owner token and an expiry) or returns
+ *   the record that is there.
+ * - Only the lease holder may `advance`, `complete` or `release` the key; anyone else gets `LeaseLostError`
+ *   (fencing: a request that stalled past its lease cannot overwrite the one that took over).
+ * - An expired lease on an unfinished key can be taken over by a claim with the same fingerprint; the new holder
+ *   resumes from the stored recovery point.
+ * - A key whose retention (`expiresAt`) has passed is treated as never seen.
+ */
+
+/** Which customer, and which key of theirs. Keys of different scopes never meet. */
+export interface KeyRef {
+  scope: string;
+  key: string;
+}
+
+export interface ClaimRequest extends KeyRef {
+  procedurePath: string;
+  /** SHA-256 of the procedure path and canonical input: a key is bound to one request. */
+  fingerprint: string;
+  leaseMs: number;
+  /** How long the key and its final outcome are kept, counted from the first claim. */
+  retentionMs: number;
+}
+
+/** A final outcome, stored once and replayed as is. `body` is JSON text, replayed byte for byte. */
+export type StoredOutcome =
+  | { kind: "success"; body: string }
+  | { kind: "error"; code: string; message: string; details?: Record<string, unknown> };
+
+export interface IdempotencyRecord extends KeyRef {
+  procedurePath: string;
+  fingerprint: string;
+  status: "in_progress" | "completed";
+  /** The last step committed (e.g. started, payment_created, charge_attempted, finished). */
+  recoveryPoint: string;
+  /** When the current lease ends; null when nobody holds the key. */
+  leaseExpiresAt: Date | null;
+  outcome: StoredOutcome | null;
+  firstSeenAt: Date;
+  expiresAt: Date;
+}
+
+/** Proof of holding a key: the owner token is checked on every write. */
+export interface Lease extends KeyRef {
+  ownerToken: string;
+}
+
+export type ClaimResult =
+  /** The caller now holds the key; `record.recoveryPoint` says where to resume ("started" when new). */
+  | { outcome: "claimed"; lease: Lease; record: IdempotencyRecord }
+  /** Someone else's record: completed, held by a live lease, or bound to another fingerprint. */
+  | { outcome: "existing"; record: IdempotencyRecord }
+  /** Held by a claim that has not committed yet (a transaction still running); its details are not visible. */
+  | { outcome: "busy" };
+
+export const initialRecoveryPoint = "started";
+export const finalRecoveryPoint = "finished";
+
+export interface IdempotencyStore {
+  claim(request: ClaimRequest): Promise<ClaimResult>;
+  /** The live record of a key, or null if it was never seen or its retention has passed. */
+  read(ref: KeyRef): Promise<IdempotencyRecord | null>;
+  /** Records a committed step and renews the lease. */
+  advance(lease: Lease, recoveryPoint: string, leaseMs: number): Promise<void>;
+  /** Stores the final outcome and gives up the lease; the key now replays. */
+  complete(lease: Lease, outcome: StoredOutcome): Promise<void>;
+  /** Gives up the lease without a final outcome (a transient failure): the next claim resumes at once. */
+  release(lease: Lease): Promise<void>;
+  /**
+   * Present when the store lives in the business database. Returns a view of the store whose reads and writes
+   * run inside the given business transaction, so a claim, the business write and the completion commit
+   * together or not at all. The transaction's type is the store's own business; callers pass what their
+   * database gave them.
+   */
+  withinTransaction?(transaction: unknown): IdempotencyStore;
+}
+
+/** The store could not be reached or answered too slowly: fail closed, execute nothing. */
+export class StoreUnavailableError extends Error {
+  override name = "StoreUnavailableError";
+}
+
+/** The caller's lease was lost (expired and taken over, or released): it must stop writing. */
+export class LeaseLostError extends Error {
+  override name = "LeaseLostError";
+  constructor(readonly ref: KeyRef) {
+    super(`The lease on idempotency key ${ref.key} is no longer held by this request`);
+  }
+}

@@ -1,0 +1,109 @@
+/** Placing orders: prices and names come from the database, never from the client. */
+import { and, eq, inArray } from "drizzle-orm";
+import { z } from "zod";
+import type { Transaction } from "@/db/client";
+import { orderItems, orders, products } from "@/db/schema";
+import { appError, isDuplicateKeyError } from "../errors";
+
+export const cartSchema = z.object({
+  items: z
+    .array(
+      z.object({
+        productId: z.number().int().positive(),
+        quantity: z.number().int().min(1).max(99),
+      }),
+    )
+    .min(1, "must hold at least one product")
+    .max(50)
+    .refine((items) => new Set(items.map((item) => item.productId)).size === items.length, {
+      message: "must list each product once (use quantity for more)",
+    }),
+});
+
+export type Cart = z.infer<typeof cartSchema>;
+
+export interface PlacedOrder {
+  id: number;
+  status: "awaiting_payment" | "paid";
+  totalCents: number;
+  currency: string;
+  version: number;
+  items: { productId: number; name: string; quantity: number; unitPriceCents: number }[];
+}
+
+async function loadOrder(tx: Transaction, orderId: number): Promise<PlacedOrder> {
+  const [order] = await tx.select().from(orders).where(eq(orders.id, orderId));
+  if (!order) throw appError("NOT_FOUND", `Order ${orderId} does not exist.`);
+  const items = await tx
+    .select({
+      productId: orderItems.productId,
+      name: orderItems.productName,
+      quantity: orderItems.quantity,
+      unitPriceCents: orderItems.unitPriceCents,
+    })
+    .from(orderItems)
+    .where(eq(orderItems.orderId, orderId))
+    .orderBy(orderItems.id);
+  const { id, status, totalCents, currency, version } = order;
+  return { id, status, totalCents, currency, version, items };
+}
+
+/**
+ * Creates the order for a cart. `placementKey` is unique per customer in the database, so even a key whose
+ * idempotency record has expired cannot create a second order: the existing one is returned instead.
+ */
+export async function placeOrder(
+  tx: Transaction,
+  customerId: string,
+  placementKey: string,
+  cart: Cart,
+): Promise<PlacedOrder> {
+  const ids = cart.items.map((item) => item.productId);
+  const found = await tx
+    .select({ id: products.id, name: products.name, priceCents: products.priceCents, currency: products.currency })
+    .from(products)
+    .where(inArray(products.id, ids));
+  const byId = new Map(found.map((product) => [product.id, product]));
+  const missing = ids.filter((id) => !byId.has(id));
+  if (missing.length > 0) {
+    throw appError("BAD_REQUEST", `Unknown product ${missing.join(", ")}. Refresh the catalog and try again.`);
+  }
+  const currencies = new Set(found.map((product) => product.currency));
+  if (currencies.size > 1) throw appError("BAD_REQUEST", "An order can hold products of one currency only.");
+
+  const lines = cart.items.map((item) => {
+    const product = byId.get(item.productId) as (typeof found)[number];
+    return {
+      productId: product.id,
+      name: product.name,
+      quantity: item.quantity,
+      unitPriceCents: product.priceCents,
+    };
+  });
+  const currency = found[0]?.currency as string;
+  const totalCents = lines.reduce((sum, line) => sum + line.quantity * line.unitPriceCents, 0);
+
+  let orderId: number;
+  try {
+    const [created] = await tx.insert(orders).values({ customerId, placementKey, totalCents, currency }).$returningId();
+    orderId = (created as { id: number }).id;
+  } catch (error) {
+    if (!isDuplicateKeyError(error)) throw error;
+    const [existing] = await tx
+      .select({ id: orders.id })
+      .from(orders)
+      .where(and(eq(orders.customerId, customerId), eq(orders.placementKey, placementKey)));
+    if (!existing) throw error;
+    return loadOrder(tx, existing.id);
+  }
+  await tx.insert(orderItems).values(
+    lines.map((line) => ({
+      orderId,
+      productId: line.productId,
+      productName: line.name,
+      quantity: line.quantity,
+      unitPriceCents: line.unitPriceCents,
+    })),
+  );
+  return { id: orderId, status: "awaiting_payment", totalCents, currency, version: 1, items: lines };
+}
