@@ -5,6 +5,7 @@
  */
 import { TRPCError } from "@trpc/server";
 import { appError, ErrorDetails, isTransientInfrastructureError } from "../errors";
+import type { CompletedRecordCache } from "./completed-cache";
 import {
   type ClaimRequest,
   type ClaimResult,
@@ -17,6 +18,8 @@ import {
 
 export interface IdempotencySettings {
   store: IdempotencyStore;
+  /** Completed records this process has seen, answering replays without a store round trip. */
+  completed?: CompletedRecordCache;
   /** How long a duplicate waits for the in-flight original before answering CONFLICT. */
   waitMs: number;
   leaseMs: number;
@@ -103,6 +106,14 @@ function inFlight(retryAfterMs: number): TRPCError {
   );
 }
 
+function unavailable(): TRPCError {
+  return appError(
+    "SERVICE_UNAVAILABLE",
+    "We could not record this request safely, so nothing was done. Retry in a moment with the same key.",
+    { retryAfterMs: 1000 },
+  );
+}
+
 /** Store failures fail closed: nothing runs unguarded. */
 async function guarded<T>(operation: Promise<T>): Promise<T> {
   try {
@@ -110,13 +121,7 @@ async function guarded<T>(operation: Promise<T>): Promise<T> {
   } catch (error) {
     // Our lease was taken over: the new holder's answer is the one that counts.
     if (error instanceof LeaseLostError) throw inFlight(500);
-    if (error instanceof StoreUnavailableError || isTransientInfrastructureError(error)) {
-      throw appError(
-        "SERVICE_UNAVAILABLE",
-        "We could not check this request's idempotency key, so nothing was done. Retry in a moment with the same key.",
-        { retryAfterMs: 1000 },
-      );
-    }
+    if (error instanceof StoreUnavailableError || isTransientInfrastructureError(error)) throw unavailable();
     throw error;
   }
 }
@@ -137,6 +142,7 @@ export class IdempotentExecution {
   }
 
   private replay<T>(record: IdempotencyRecord): WithIdempotency<T> {
+    this.settings.completed?.remember(record);
     this.hooks.onReplay?.();
     return answer<T>(record, record.outcome as StoredOutcome, true);
   }
@@ -167,10 +173,20 @@ export class IdempotentExecution {
     }
   }
 
-  /** The fast path: a completed key replays after one read, with no transaction and no claim. */
-  private async lookUp(): Promise<IdempotencyRecord | null> {
-    const record = await guarded(this.settings.store.read(this.call));
-    if (record === null) return null;
+  /** Answers the first time with the outcome just stored, and remembers it for replays. */
+  private firstAnswer<T>(record: IdempotencyRecord, outcome: StoredOutcome): WithIdempotency<T> {
+    this.settings.completed?.remember({ ...record, status: "completed", outcome, leaseExpiresAt: null });
+    return answer<T>(record, outcome, false);
+  }
+
+  /**
+   * The fast path: a completed key replays from memory, or after one store read, with no claim.
+   * `askStore: false` skips the read when the claim itself will find a completed key anyway.
+   */
+  private async lookUp(askStore = true): Promise<IdempotencyRecord | null> {
+    const record =
+      this.settings.completed?.get(this.call) ?? (askStore ? await guarded(this.settings.store.read(this.call)) : null);
+    if (!record) return null;
     assertSameRequest(record, this.call);
     return record.status === "completed" ? record : null;
   }
@@ -182,10 +198,11 @@ export class IdempotentExecution {
    * stop a second write if a crash falls in between.)
    */
   async inTransaction<T, Tx>(transact: Transact, work: (transaction: Tx) => Promise<T>): Promise<WithIdempotency<T>> {
-    const completed = await this.lookUp();
+    const { store } = this.settings;
+    // In the store's own database the claim's duplicate check is the lookup: no separate read first.
+    const completed = await this.lookUp(!store.withinTransaction);
     if (completed) return this.replay(completed);
 
-    const { store } = this.settings;
     if (!store.withinTransaction) {
       return this.withLease(() => transact((transaction) => work(transaction as Tx)));
     }
@@ -204,10 +221,11 @@ export class IdempotentExecution {
           return { record: claim.claimed.record, body };
         });
         if ("completed" in result) return this.replay(result.completed);
-        return answer<T>(result.record, { kind: "success", body: result.body }, false);
+        return this.firstAnswer<T>(result.record, { kind: "success", body: result.body });
       } catch (error) {
         // A deadlock between racing claims rolls the whole transaction back: start again within the budget.
-        if (isTransientInfrastructureError(error) && Date.now() < deadline) {
+        if (isTransientInfrastructureError(error)) {
+          if (Date.now() >= deadline) throw unavailable();
           await sleep(25);
           continue;
         }
@@ -222,7 +240,7 @@ export class IdempotentExecution {
     const claim = await this.claim(() => guarded(this.settings.store.claim(this.request)));
     if ("completed" in claim) return this.replay(claim.completed);
     await guarded(this.settings.store.complete(claim.claimed.lease, outcome));
-    return answer<T>(claim.claimed.record, outcome, false);
+    return this.firstAnswer<T>(claim.claimed.record, outcome);
   }
 
   /**
@@ -259,6 +277,6 @@ export class IdempotentExecution {
       outcome = finalOutcome;
     }
     await guarded(store.complete(lease, outcome));
-    return answer<T>(record, outcome, false);
+    return this.firstAnswer<T>(record, outcome);
   }
 }

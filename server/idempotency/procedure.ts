@@ -13,13 +13,17 @@ import type { Transaction } from "@/db/client";
 import { appError } from "../errors";
 import { crashIfRequested } from "../faults";
 import { type Context, customerProcedure } from "../trpc";
+import { CompletedRecordCache } from "./completed-cache";
 import { type IdempotencySettings, IdempotentExecution, type LeasedStep, type Transact } from "./execute";
 import { requestFingerprint } from "./fingerprint";
 import { idempotencyKeyHeader, idempotencyKeySchema, replayedHeader } from "./key";
 import { MysqlIdempotencyStore } from "./mysql-store";
 import type { IdempotencyStore } from "./store";
 
-const holder = globalThis as typeof globalThis & { idempotencyStore?: IdempotencyStore };
+const holder = globalThis as typeof globalThis & {
+  idempotencyStore?: IdempotencyStore;
+  completedRecords?: CompletedRecordCache;
+};
 
 /** The process's store, chosen once. */
 function idempotencyStore(ctx: Context): IdempotencyStore {
@@ -27,9 +31,15 @@ function idempotencyStore(ctx: Context): IdempotencyStore {
   return holder.idempotencyStore;
 }
 
+function completedRecords(): CompletedRecordCache {
+  holder.completedRecords ??= new CompletedRecordCache();
+  return holder.completedRecords;
+}
+
 function settingsFor(ctx: Context): IdempotencySettings {
   return {
     store: idempotencyStore(ctx),
+    completed: completedRecords(),
     waitMs: ctx.env.IDEMPOTENCY_WAIT_MS,
     leaseMs: ctx.env.IDEMPOTENCY_LEASE_MS,
     retentionMs: ctx.env.IDEMPOTENCY_TTL_HOURS * 3600_000,

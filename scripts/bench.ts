@@ -1,0 +1,150 @@
+/**
+ * `npm run bench`: the idempotency layer's cost and payoff against a production build, in one run.
+ * Prints requests/s, p50 and p99 for: the ceiling (session.me, no table), the business write without the layer
+ * (bench.placeOrderUnguarded), orders.place first executions, replays, and a duplicate storm.
+ * Needs `npm run build` first. Figures only; nothing here passes or fails.
+ */
+import { randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
+import autocannon from "autocannon";
+import { count } from "drizzle-orm";
+import { openDatabase } from "../db/client";
+import { orders } from "../db/schema";
+import { startAppServer } from "../testing/app-server";
+import { ShopClient } from "../testing/shop-client";
+import { createTestDatabase } from "../testing/test-database";
+
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 64);
+const seconds = Number(process.env.BENCH_SECONDS ?? 8);
+const stormKeys = Number(process.env.BENCH_STORM_KEYS ?? 400);
+const port = Number(process.env.BENCH_PORT ?? 3500);
+
+if (!existsSync(".next/BUILD_ID")) {
+  console.error("No production build: run `npm run build` first.");
+  process.exit(1);
+}
+
+const database = await createTestDatabase("bench");
+const db = openDatabase(database.appUrl, { poolSize: 2 });
+const server = await startAppServer({
+  port,
+  env: { DATABASE_URL: database.appUrl, ENABLE_BENCH_PROCEDURES: "true", DATABASE_POOL_SIZE: "32" },
+});
+
+interface Phase {
+  name: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  requests: number;
+  non2xx: number;
+  ordersCreated: number;
+}
+
+const countOrders = async () => (await db.db.select({ n: count() }).from(orders))[0]?.n ?? 0;
+
+async function measure(
+  name: string,
+  options: Omit<autocannon.Options, "url" | "connections">,
+  quiet = false,
+): Promise<Phase> {
+  const before = await countOrders();
+  const result = await autocannon({ url: server.url, connections, ...options });
+  // Let requests still in flight when autocannon stopped land, so each phase counts its own orders.
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const phase = {
+    name,
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    requests: result.requests.total,
+    non2xx: result.non2xx,
+    ordersCreated: (await countOrders()) - before,
+  };
+  if (!quiet) {
+    console.log(
+      `${name.padEnd(24)} ${phase.rps.toFixed(0).padStart(7)} req/s  p50 ${String(phase.p50).padStart(4)} ms  p99 ${String(phase.p99).padStart(4)} ms  ${phase.requests} requests, ${phase.non2xx} non-2xx, ${phase.ordersCreated} orders`,
+    );
+  }
+  return phase;
+}
+
+try {
+  const shopper = new ShopClient(server.url);
+  await shopper.signIn();
+  const headers = { "content-type": "application/json", cookie: shopper.cookie as string };
+  const cart = { items: [{ productId: 1, quantity: 2 }] };
+  const cartJson = JSON.stringify(cart);
+  const post = (path: string, body: () => string): autocannon.Request => ({
+    method: "POST",
+    path: `/api/trpc/${path}`,
+    headers,
+    setupRequest: (request) => ({ ...request, body: body() }),
+  });
+
+  console.log(`Exactly Once Checkout benchmark: ${connections} connections, ${seconds} s per phase, production build`);
+  await measure(
+    "warm-up",
+    { duration: 3, requests: [post("orders.place", () => JSON.stringify({ idempotencyKey: randomUUID(), ...cart }))] },
+    true,
+  );
+
+  const ceiling = await measure("ceiling (session.me)", {
+    duration: seconds,
+    requests: [{ method: "GET", path: "/api/trpc/session.me", headers }],
+  });
+  const baseline = await measure("baseline (no layer)", {
+    duration: seconds,
+    requests: [post("bench.placeOrderUnguarded", () => cartJson)],
+  });
+
+  const usedKeys: string[] = [];
+  const first = await measure("orders.place first", {
+    duration: seconds,
+    requests: [
+      post("orders.place", () => {
+        const key = randomUUID();
+        usedKeys.push(key);
+        return JSON.stringify({ idempotencyKey: key, ...cart });
+      }),
+    ],
+  });
+
+  let replayIndex = 0;
+  const replays = await measure("orders.place replay", {
+    duration: seconds,
+    requests: [
+      post("orders.place", () => {
+        const key = usedKeys[replayIndex++ % usedKeys.length];
+        return JSON.stringify({ idempotencyKey: key, ...cart });
+      }),
+    ],
+  });
+
+  const stormSequence = Array.from({ length: stormKeys }, () => randomUUID()).flatMap((key) =>
+    Array.from({ length: 10 }, () => key),
+  );
+  let stormIndex = 0;
+  const storm = await measure("duplicate storm (10×)", {
+    amount: stormSequence.length,
+    requests: [post("orders.place", () => JSON.stringify({ idempotencyKey: stormSequence[stormIndex++], ...cart }))],
+  });
+  const duplicateOrders = storm.ordersCreated - stormKeys;
+
+  const ratio = (a: Phase, b: Phase) => a.rps / b.rps;
+  const verdict = (value: number, goal: number) =>
+    `${value.toFixed(2)} (goal ≥ ${goal}: ${value >= goal ? "met" : "NOT met"})`;
+  console.log("");
+  console.log(`first execution / baseline  ${verdict(ratio(first, baseline), 0.85)}`);
+  console.log(`replay / baseline           ${verdict(ratio(replays, baseline), 1.2)}`);
+  console.log(`replay / ceiling            ${verdict(ratio(replays, ceiling), 0.8)}`);
+  console.log(
+    `duplicate storm: ${stormSequence.length} requests for ${stormKeys} keys -> ${storm.ordersCreated} orders created, ` +
+      `${stormSequence.length - storm.ordersCreated} duplicates prevented, ${duplicateOrders} duplicate orders (goal 0), ` +
+      `${storm.non2xx} non-2xx answers`,
+  );
+} finally {
+  await server.stop();
+  await db.close();
+  await database.drop();
+}

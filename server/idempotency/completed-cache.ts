@@ -1,0 +1,33 @@
+import { LRUCache } from "lru-cache";
+import type { IdempotencyRecord, KeyRef } from "./store";
+
+/**
+ * Completed outcomes never change until their retention ends, so a server may answer replays of keys it has
+ * seen complete from memory, without a round trip to the store. Bounded in entries; an entry is dropped at the
+ * record's own expiry, exactly when the store would forget it.
+ */
+export class CompletedRecordCache {
+  private readonly records: LRUCache<string, IdempotencyRecord>;
+
+  constructor(maxEntries = 20_000) {
+    this.records = new LRUCache({ max: maxEntries });
+  }
+
+  private static id(ref: KeyRef): string {
+    return `${ref.scope}\u0000${ref.key}`;
+  }
+
+  get(ref: KeyRef): IdempotencyRecord | undefined {
+    const id = CompletedRecordCache.id(ref);
+    const record = this.records.get(id);
+    if (record && record.expiresAt.getTime() <= Date.now()) {
+      this.records.delete(id);
+      return undefined;
+    }
+    return record;
+  }
+
+  remember(record: IdempotencyRecord): void {
+    if (record.status === "completed") this.records.set(CompletedRecordCache.id(record), record);
+  }
+}
