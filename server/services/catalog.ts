@@ -109,7 +109,7 @@ export async function linkCategory(db: Database, input: LinkInput): Promise<Link
   } catch (error) {
     if (!driverErrorCodes(error).includes("ER_NO_REFERENCED_ROW_2")) throw error;
     await assertProductAndCategoryExist(db, input);
-    // Both exist again (created between the insert and the check): the error stays an unexplained failure.
+    // Both exist after all (one appeared since the insert): a generic failure, never the foreign-key text.
     throw error;
   }
   return { ...input, linked: true };
