@@ -20,6 +20,11 @@ export default function RootLayout({ children }: { children: ReactNode }) {
             Exactly Once Coffee &amp; Tea
           </a>
           <span className="masthead__promise">Charged once. Always.</span>
+          <nav aria-label="Site">
+            <a className="masthead__link" href="/admin">
+              Catalog admin
+            </a>
+          </nav>
         </header>
         <Providers>{children}</Providers>
         <footer className="footer">Demo shop: test cards only, no real money moves.</footer>

@@ -1,31 +1,32 @@
 import { asc } from "drizzle-orm";
-import { categories, productCategories, products } from "@/db/schema";
+import { z } from "zod";
+import { categories } from "@/db/schema";
+import { linkCategory, listProducts, renameProduct, unlinkCategory } from "../services/catalog";
 import { createTRPCRouter, publicProcedure } from "../trpc";
 
+const productNameMaxLength = 120;
+
+/** Counted in code points, as MariaDB counts the characters of varchar(120), not in UTF-16 units. */
+const productName = z
+  .string()
+  .trim()
+  .min(1, "must not be empty")
+  .refine(
+    (name) => Array.from(name).length <= productNameMaxLength,
+    `must be at most ${productNameMaxLength} characters`,
+  );
+
+const id = z.number().int().positive();
+
+const renameInput = z.object({ productId: id, name: productName, expectedVersion: id });
+const linkInput = z.object({ productId: id, categoryId: id });
+
+/**
+ * The catalog and its admin edits. The edits take no idempotency key (contract §5): each is idempotent by
+ * construction, so a retry or a double click can repeat it safely.
+ */
 export const catalogRouter = createTRPCRouter({
-  products: publicProcedure.query(async ({ ctx }) => {
-    const [rows, links] = await Promise.all([
-      ctx.db
-        .select({
-          id: products.id,
-          name: products.name,
-          description: products.description,
-          priceCents: products.priceCents,
-          currency: products.currency,
-          version: products.version,
-        })
-        .from(products)
-        .orderBy(asc(products.id)),
-      ctx.db
-        .select({ productId: productCategories.productId, categoryId: productCategories.categoryId })
-        .from(productCategories)
-        .orderBy(asc(productCategories.categoryId)),
-    ]);
-    return rows.map((product) => ({
-      ...product,
-      categoryIds: links.filter((link) => link.productId === product.id).map((link) => link.categoryId),
-    }));
-  }),
+  products: publicProcedure.query(({ ctx }) => listProducts(ctx.db)),
 
   categories: publicProcedure.query(({ ctx }) =>
     ctx.db
@@ -33,4 +34,15 @@ export const catalogRouter = createTRPCRouter({
       .from(categories)
       .orderBy(asc(categories.name)),
   ),
+
+  /** Renames a product still at `expectedVersion`; CONFLICT with `data.current` when someone got there first. */
+  rename: publicProcedure
+    .input(renameInput)
+    .mutation(async ({ ctx, input }) => ({ product: await renameProduct(ctx.db, input) })),
+
+  /** Links a product to a category; linking again only refreshes the link's update_time. */
+  link: publicProcedure.input(linkInput).mutation(({ ctx, input }) => linkCategory(ctx.db, input)),
+
+  /** Unlinks a product from a category; unlinking a link that is already gone succeeds. */
+  unlink: publicProcedure.input(linkInput).mutation(({ ctx, input }) => unlinkCategory(ctx.db, input)),
 });
