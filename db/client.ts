@@ -1,10 +1,18 @@
-import { drizzle, type MySql2Database } from "drizzle-orm/mysql2";
+import type { MySqlDatabase } from "drizzle-orm/mysql-core";
+import {
+  drizzle,
+  type MySql2Database,
+  type MySql2PreparedQueryHKT,
+  type MySql2QueryResultHKT,
+} from "drizzle-orm/mysql2";
 import mysql from "mysql2/promise";
 import * as schema from "./schema";
 
 export type Database = MySql2Database<typeof schema>;
 /** A transaction handle as Drizzle passes it to `db.transaction(tx => …)`. */
 export type Transaction = Parameters<Parameters<Database["transaction"]>[0]>[0];
+/** The pool or a transaction: both run the same statements. */
+export type Executor = MySqlDatabase<MySql2QueryResultHKT, MySql2PreparedQueryHKT, typeof schema>;
 
 export interface DatabaseHandle {
   db: Database;

@@ -62,7 +62,8 @@ export const productCategories = mysqlTable(
   (t) => [primaryKey({ columns: [t.productId, t.categoryId] })],
 );
 
-export const orderStatuses = ["awaiting_payment", "paid"] as const;
+/** `paying`: a payment holds the order (recovery point payment_created) until it succeeds or fails. */
+export const orderStatuses = ["awaiting_payment", "paying", "paid"] as const;
 
 export const orders = mysqlTable(
   "orders",
@@ -116,6 +117,8 @@ export const payments = mysqlTable(
     customerId: char("customer_id", { length: 36 })
       .notNull()
       .references(() => customers.id),
+    /** The idempotency key of the payments.pay request that created it: one payment per request, ever. */
+    requestKey: varbinary("request_key", { length: 255 }).notNull(),
     status: mysqlEnum("status", paymentStatuses).notNull().default("pending"),
     amountCents: int("amount_cents").notNull(),
     refundedCents: int("refunded_cents").notNull().default(0),
@@ -141,6 +144,7 @@ export const payments = mysqlTable(
   },
   (t) => [
     uniqueIndex("payments_one_success_per_order").on(t.succeededOrderId),
+    uniqueIndex("payments_customer_request_key").on(t.customerId, t.requestKey),
     index("payments_order").on(t.orderId),
     // Concurrent refunds can never add up to more than was paid, whatever the application does.
     check("payments_refunds_within_amount", sql`refunded_cents between 0 and amount_cents`),
@@ -157,11 +161,19 @@ export const refunds = mysqlTable(
     customerId: char("customer_id", { length: 36 })
       .notNull()
       .references(() => customers.id),
+    requestKey: varbinary("request_key", { length: 255 }).notNull(),
     amountCents: int("amount_cents").notNull(),
-    status: mysqlEnum("status", ["succeeded"]).notNull().default("succeeded"),
+    /** pending: the amount is reserved on the payment and the provider has been or will be asked. */
+    status: mysqlEnum("status", ["pending", "succeeded"]).notNull().default("pending"),
+    providerKey: varchar("provider_key", { length: 255 }).notNull().unique(),
+    providerRefundId: varchar("provider_refund_id", { length: 64 }),
     createdAt: createdAt(),
+    updatedAt: updatedAt(),
   },
-  (t) => [index("refunds_payment").on(t.paymentId)],
+  (t) => [
+    index("refunds_payment").on(t.paymentId),
+    uniqueIndex("refunds_customer_request_key").on(t.customerId, t.requestKey),
+  ],
 );
 
 export const idempotencyStatuses = ["in_progress", "completed"] as const;

@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import mysql from "mysql2/promise";
 import { afterAll, describe, expect, it } from "vitest";
@@ -7,11 +8,19 @@ import { dropDatabase } from "./setup";
 
 const run = promisify(execFile);
 const appUrl = freshAppUrl("setup");
+const providerUrl = freshAppUrl("setupprov");
 const database = new URL(appUrl).pathname.slice(1);
+const migrations = JSON.parse(readFileSync("db/migrations/meta/_journal.json", "utf8")).entries.length;
 
 async function runSetupCommand() {
   return run("node_modules/.bin/tsx", ["scripts/db-setup.ts"], {
-    env: { ...process.env, DATABASE_ADMIN_URL: adminUrl, DATABASE_URL: appUrl, SESSION_SECRET: "x".repeat(32) },
+    env: {
+      ...process.env,
+      DATABASE_ADMIN_URL: adminUrl,
+      DATABASE_URL: appUrl,
+      PROVIDER_DATABASE_URL: providerUrl,
+      SESSION_SECRET: "x".repeat(32),
+    },
   });
 }
 
@@ -40,12 +49,15 @@ async function describeDatabase() {
 }
 
 describe("npm run db:setup", () => {
-  afterAll(() => dropDatabase({ adminUrl, appUrl }));
+  afterAll(async () => {
+    await dropDatabase({ adminUrl, appUrl });
+    await dropDatabase({ adminUrl, appUrl: providerUrl });
+  });
 
   it("creates, migrates and seeds on the first run, and changes nothing on the second", async () => {
     await runSetupCommand();
     const afterFirst = await describeDatabase();
-    expect(afterFirst.counts).toMatchObject({ products: 6, categories: 3, __drizzle_migrations: 1 });
+    expect(afterFirst.counts).toMatchObject({ products: 6, categories: 3, __drizzle_migrations: migrations });
 
     const second = await runSetupCommand();
     expect(second.stdout).toContain(`Database "${database}" is ready`);

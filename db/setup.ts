@@ -10,7 +10,10 @@ import mysql from "mysql2/promise";
 import * as schema from "./schema";
 import { seedDemoCatalog } from "./seed";
 
-export const migrationsFolder = path.join(path.dirname(fileURLToPath(import.meta.url)), "migrations");
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+export const appMigrations = path.join(root, "db", "migrations");
+/** The simulated payment provider keeps its own tables in its own database. */
+export const providerMigrations = path.join(root, "provider", "migrations");
 
 /** Data rights only: the app can read and write rows, never change the schema or reach another database. */
 const appPrivileges = "SELECT, INSERT, UPDATE, DELETE";
@@ -22,6 +25,9 @@ export interface SetupOptions {
   appUrl: string;
   /** Hosts the app user may connect from (MySQL's user@host). */
   appUserHosts?: string[];
+  /** Which schema to migrate to; the app's by default. */
+  migrationsFolder?: string;
+  /** Seed the demo catalog (the app's database only). */
   seed?: boolean;
 }
 
@@ -63,8 +69,8 @@ export async function setupDatabase(options: SetupOptions): Promise<AppDatabase>
     await admin.query("USE ??", [app.database]);
     await admin.query("SET time_zone = '+00:00'");
     const db = drizzle(admin, { schema, mode: "default" });
-    await migrate(db, { migrationsFolder });
-    if (options.seed ?? true) await seedDemoCatalog(db);
+    await migrate(db, { migrationsFolder: options.migrationsFolder ?? appMigrations });
+    if (options.seed ?? !options.migrationsFolder) await seedDemoCatalog(db);
     return app;
   } finally {
     await admin.end();

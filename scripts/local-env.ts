@@ -11,7 +11,7 @@ export function loadLocalEnv(): void {
   if (existsSync(envFile)) process.loadEnvFile(envFile);
 }
 
-/** Fills DATABASE_URL and SESSION_SECRET with fresh local values when absent, and records them in .env. */
+/** Fills the database URLs and the session secret with fresh local values when absent, and records them in .env. */
 export function ensureLocalSecrets(adminUrl: string): void {
   const additions: string[] = [];
   if (!process.env.DATABASE_URL) {
@@ -19,6 +19,12 @@ export function ensureLocalSecrets(adminUrl: string): void {
     const password = randomBytes(18).toString("base64url");
     process.env.DATABASE_URL = `mysql://checkout_app:${password}@${admin.host}/exactly_once_checkout`;
     additions.push(`DATABASE_URL=${process.env.DATABASE_URL}`);
+  }
+  if (!process.env.PROVIDER_DATABASE_URL) {
+    const admin = new URL(adminUrl);
+    const password = randomBytes(18).toString("base64url");
+    process.env.PROVIDER_DATABASE_URL = `mysql://payment_provider:${password}@${admin.host}/simulated_payment_provider`;
+    additions.push(`PROVIDER_DATABASE_URL=${process.env.PROVIDER_DATABASE_URL}`);
   }
   if (!process.env.SESSION_SECRET) {
     process.env.SESSION_SECRET = randomBytes(32).toString("base64url");

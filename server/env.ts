@@ -18,6 +18,9 @@ export const envSchema = z.object({
   IDEMPOTENCY_WAIT_MS: positiveInt(2000),
   IDEMPOTENCY_LEASE_MS: positiveInt(30_000),
   DATABASE_POOL_SIZE: positiveInt(20),
+  PAYMENT_PROVIDER_URL: z.url().default("http://127.0.0.1:4010"),
+  /** How long a charge request may take before the app treats its answer as lost (504, resumable). */
+  PAYMENT_PROVIDER_TIMEOUT_MS: positiveInt(5000),
   /** Tests only: lets a request ask the server to crash at a named point (header x-fault-crash-at). */
   ENABLE_FAULT_INJECTION: z.enum(["true", "false"]).default("false"),
   /** Benchmarks only: exposes the unguarded baseline procedures of the `bench` router. */

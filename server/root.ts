@@ -1,6 +1,7 @@
 import { benchRouter } from "./routers/bench";
 import { catalogRouter } from "./routers/catalog";
 import { ordersRouter } from "./routers/orders";
+import { paymentsRouter } from "./routers/payments";
 import { sessionRouter } from "./routers/session";
 import { createTRPCRouter } from "./trpc";
 
@@ -8,6 +9,7 @@ export const appRouter = createTRPCRouter({
   session: sessionRouter,
   catalog: catalogRouter,
   orders: ordersRouter,
+  payments: paymentsRouter,
   bench: benchRouter,
 });
 

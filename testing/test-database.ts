@@ -3,7 +3,7 @@
  * touch the developer's own database.
  */
 import { randomBytes } from "node:crypto";
-import { dropDatabase, setupDatabase } from "@/db/setup";
+import { dropDatabase, providerMigrations, setupDatabase } from "@/db/setup";
 
 export const adminUrl = process.env.DATABASE_ADMIN_URL ?? "mysql://root@127.0.0.1:3306";
 
@@ -20,8 +20,9 @@ export function freshAppUrl(label: string): string {
   return `mysql://eoc_${label}_${suffix}:${randomBytes(18).toString("base64url")}@${host}/eoc_${label}_${suffix}`;
 }
 
-export async function createTestDatabase(label: string): Promise<TestDatabase> {
+export async function createTestDatabase(label: string, schema: "app" | "provider" = "app"): Promise<TestDatabase> {
   const appUrl = freshAppUrl(label);
-  const { database, user } = await setupDatabase({ adminUrl, appUrl });
+  const migrationsFolder = schema === "provider" ? providerMigrations : undefined;
+  const { database, user } = await setupDatabase({ adminUrl, appUrl, migrationsFolder });
   return { appUrl, database, user, drop: () => dropDatabase({ adminUrl, appUrl }) };
 }

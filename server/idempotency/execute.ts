@@ -68,6 +68,8 @@ const finalErrorCodes = new Set<TRPCError["code"]>([
 function finalOutcomeOf(error: unknown): StoredOutcome | null {
   if (!(error instanceof TRPCError) || !finalErrorCodes.has(error.code)) return null;
   const details = error.cause instanceof ErrorDetails ? error.cause.details : undefined;
+  // A refusal that says it may change (e.g. another payment holds the order for now) is not an outcome.
+  if (details?.retryable === true) return null;
   return { kind: "error", code: error.code, message: error.message, ...(details ? { details } : {}) };
 }
 

@@ -8,9 +8,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { and, asc, eq, isNull, lt, or } from "drizzle-orm";
-import type { MySqlDatabase } from "drizzle-orm/mysql-core";
-import type { MySql2PreparedQueryHKT, MySql2QueryResultHKT } from "drizzle-orm/mysql2";
-import type * as schema from "@/db/schema";
+import type { Executor } from "@/db/client";
 import { idempotencyKeys } from "@/db/schema";
 import { driverErrorCodes, isDuplicateKeyError } from "../errors";
 import {
@@ -26,8 +24,6 @@ import {
   type StoredOutcome,
 } from "./store";
 
-/** The pool or a transaction: both run the same statements. */
-type Executor = MySqlDatabase<MySql2QueryResultHKT, MySql2PreparedQueryHKT, typeof schema>;
 type Row = typeof idempotencyKeys.$inferSelect;
 
 function byRef(ref: KeyRef) {

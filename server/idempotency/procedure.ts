@@ -13,38 +13,10 @@ import type { Transaction } from "@/db/client";
 import { appError } from "../errors";
 import { crashIfRequested } from "../faults";
 import { type Context, customerProcedure } from "../trpc";
-import { CompletedRecordCache } from "./completed-cache";
-import { type IdempotencySettings, IdempotentExecution, type LeasedStep, type Transact } from "./execute";
+import { IdempotentExecution, type LeasedStep, type Transact } from "./execute";
 import { requestFingerprint } from "./fingerprint";
 import { idempotencyKeyHeader, idempotencyKeySchema, replayedHeader } from "./key";
-import { MysqlIdempotencyStore } from "./mysql-store";
-import type { IdempotencyStore } from "./store";
-
-const holder = globalThis as typeof globalThis & {
-  idempotencyStore?: IdempotencyStore;
-  completedRecords?: CompletedRecordCache;
-};
-
-/** The process's store, chosen once. */
-function idempotencyStore(ctx: Context): IdempotencyStore {
-  holder.idempotencyStore ??= new MysqlIdempotencyStore(ctx.db);
-  return holder.idempotencyStore;
-}
-
-function completedRecords(): CompletedRecordCache {
-  holder.completedRecords ??= new CompletedRecordCache();
-  return holder.completedRecords;
-}
-
-function settingsFor(ctx: Context): IdempotencySettings {
-  return {
-    store: idempotencyStore(ctx),
-    completed: completedRecords(),
-    waitMs: ctx.env.IDEMPOTENCY_WAIT_MS,
-    leaseMs: ctx.env.IDEMPOTENCY_LEASE_MS,
-    retentionMs: ctx.env.IDEMPOTENCY_TTL_HOURS * 3600_000,
-  };
-}
+import { idempotencySettings } from "./settings";
 
 /** The key from the input or, for a single call, the Idempotency-Key header; both given must agree. */
 function resolveKey(fromInput: string | undefined, ctx: Context): string {
@@ -68,16 +40,28 @@ function resolveKey(fromInput: string | undefined, ctx: Context): string {
   return key;
 }
 
-export function idempotentProcedure<Shape extends z.ZodRawShape>(input: z.ZodObject<Shape>) {
+export interface IdempotentProcedureOptions<Input> {
+  /**
+   * What identifies the request, when not the whole input: e.g. a card's last four digits instead of its number,
+   * so that no derivative of a full card number is ever stored.
+   */
+  fingerprintOf?: (input: Input) => unknown;
+}
+
+export function idempotentProcedure<Shape extends z.ZodRawShape>(
+  input: z.ZodObject<Shape>,
+  options: IdempotentProcedureOptions<z.infer<z.ZodObject<Shape>>> = {},
+) {
   return customerProcedure
     .input(input.extend({ idempotencyKey: idempotencyKeySchema.optional() }))
     .use(({ ctx, input: parsed, path, next }) => {
-      const { idempotencyKey, ...request } = parsed as { idempotencyKey?: string };
+      const { idempotencyKey, ...rest } = parsed as { idempotencyKey?: string };
+      const request = options.fingerprintOf ? options.fingerprintOf(rest as z.infer<z.ZodObject<Shape>>) : rest;
       const key = resolveKey(idempotencyKey, ctx);
       const transact: Transact = (fn) => ctx.db.transaction((tx: Transaction) => fn(tx));
       const execution = new IdempotentExecution(
         { scope: ctx.customerId, key, procedurePath: path, fingerprint: requestFingerprint(path, request) },
-        settingsFor(ctx),
+        idempotencySettings(ctx.db, ctx.env),
         {
           onReplay: () => {
             if (!ctx.isBatchCall) ctx.resHeaders.set(replayedHeader, "true");
@@ -92,6 +76,8 @@ export function idempotentProcedure<Shape extends z.ZodRawShape>(input: z.ZodObj
           execution.inTransaction<T, Transaction>(transact, work),
         /** Multi-step work with side effects outside the database: resumable from recorded points. */
         withLease: <T>(work: (step: LeasedStep) => Promise<T>) => execution.withLease(work),
+        /** Named points inside the work where tests may inject a crash. */
+        checkpoint: (point: string) => crashIfRequested(ctx.reqHeaders, path, point),
       };
       return next({ ctx: { idempotency } });
     });

@@ -1,6 +1,11 @@
+import { and, asc, eq } from "drizzle-orm";
+import { z } from "zod";
+import { orders, payments } from "@/db/schema";
+import { appError } from "../errors";
 import { idempotentProcedure } from "../idempotency/procedure";
-import { cartSchema, placeOrder } from "../services/orders";
-import { createTRPCRouter } from "../trpc";
+import { cartSchema, loadOrder, placeOrder } from "../services/orders";
+import { viewOf } from "../services/payments";
+import { createTRPCRouter, customerProcedure } from "../trpc";
 
 export const ordersRouter = createTRPCRouter({
   /** Places the cart as an order, once per idempotency key: a retried "place order" yields the same order. */
@@ -9,4 +14,16 @@ export const ordersRouter = createTRPCRouter({
       order: await placeOrder(tx, ctx.customerId, ctx.idempotency.key, { items: input.items }),
     })),
   ),
+
+  /** One of the caller's own orders with its payments; anyone else's order does not exist for them. */
+  get: customerProcedure.input(z.object({ orderId: z.number().int().positive() })).query(async ({ ctx, input }) => {
+    const [owned] = await ctx.db
+      .select({ id: orders.id })
+      .from(orders)
+      .where(and(eq(orders.id, input.orderId), eq(orders.customerId, ctx.customerId)));
+    if (!owned) throw appError("NOT_FOUND", `Order ${input.orderId} was not found.`);
+    const order = await loadOrder(ctx.db, owned.id);
+    const rows = await ctx.db.select().from(payments).where(eq(payments.orderId, owned.id)).orderBy(asc(payments.id));
+    return { order, payments: rows.map(viewOf) };
+  }),
 });

@@ -1,8 +1,8 @@
 /** Placing orders: prices and names come from the database, never from the client. */
 import { and, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
-import type { Transaction } from "@/db/client";
-import { orderItems, orders, products } from "@/db/schema";
+import type { Executor, Transaction } from "@/db/client";
+import { orderItems, type orderStatuses, orders, products } from "@/db/schema";
 import { appError, isDuplicateKeyError } from "../errors";
 
 export const cartSchema = z.object({
@@ -24,14 +24,14 @@ export type Cart = z.infer<typeof cartSchema>;
 
 export interface PlacedOrder {
   id: number;
-  status: "awaiting_payment" | "paid";
+  status: (typeof orderStatuses)[number];
   totalCents: number;
   currency: string;
   version: number;
   items: { productId: number; name: string; quantity: number; unitPriceCents: number }[];
 }
 
-async function loadOrder(tx: Transaction, orderId: number): Promise<PlacedOrder> {
+export async function loadOrder(tx: Executor, orderId: number): Promise<PlacedOrder> {
   const [order] = await tx.select().from(orders).where(eq(orders.id, orderId));
   if (!order) throw appError("NOT_FOUND", `Order ${orderId} does not exist.`);
   const items = await tx

@@ -1,0 +1,34 @@
+/** `npm run provider`: the simulated payment provider as its own process. */
+import { drizzle } from "drizzle-orm/mysql2";
+import mysql from "mysql2/promise";
+import { z } from "zod";
+import { loadLocalEnv } from "../scripts/local-env";
+import * as schema from "./schema";
+import { createProviderServer } from "./server";
+
+loadLocalEnv();
+const parsed = z
+  .object({
+    PROVIDER_DATABASE_URL: z.string().startsWith("mysql://", "must be a mysql:// URL"),
+    PROVIDER_PORT: z.coerce.number().int().positive().default(4010),
+    PROVIDER_LATENCY_MS: z.coerce.number().int().min(0).default(0),
+  })
+  .safeParse(process.env);
+if (!parsed.success) {
+  console.error(
+    `Invalid provider environment: ${parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`,
+  );
+  process.exit(1);
+}
+const env = parsed.data;
+const pool = mysql.createPool({ uri: env.PROVIDER_DATABASE_URL, connectionLimit: 10 });
+const server = createProviderServer(drizzle(pool, { schema, mode: "default" }), { latencyMs: env.PROVIDER_LATENCY_MS });
+server.listen(env.PROVIDER_PORT, "127.0.0.1", () => {
+  console.log(`Payment provider listening on http://127.0.0.1:${env.PROVIDER_PORT}`);
+});
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    server.close();
+    void pool.end().then(() => process.exit(0));
+  });
+}

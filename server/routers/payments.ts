@@ -1,0 +1,51 @@
+import { z } from "zod";
+import { testCardNumbers } from "@/provider/cards";
+import { idempotentProcedure } from "../idempotency/procedure";
+import { PaymentProvider } from "../services/payment-provider";
+import { pay, paymentFingerprintInput } from "../services/payments";
+import { refund } from "../services/refunds";
+import { type Context, createTRPCRouter } from "../trpc";
+
+const payInput = z.object({
+  orderId: z.number().int().positive(),
+  card: z.enum(testCardNumbers, { error: "must be one of the test cards (see the checkout page)" }),
+});
+
+const refundInput = z.object({
+  paymentId: z.number().int().positive(),
+  amountCents: z.number().int().positive(),
+});
+
+export function paymentProvider(ctx: Pick<Context, "env">): PaymentProvider {
+  return new PaymentProvider(ctx.env.PAYMENT_PROVIDER_URL, ctx.env.PAYMENT_PROVIDER_TIMEOUT_MS);
+}
+
+export const paymentsRouter = createTRPCRouter({
+  /** Pays an order once per key, resumable after any failure; the card number is never stored. */
+  pay: idempotentProcedure(payInput, { fingerprintOf: paymentFingerprintInput }).mutation(({ ctx, input }) =>
+    ctx.idempotency.withLease((step) =>
+      pay(
+        { db: ctx.db, provider: paymentProvider(ctx), checkpoint: ctx.idempotency.checkpoint },
+        {
+          customerId: ctx.customerId,
+          requestKey: ctx.idempotency.key,
+          orderId: input.orderId,
+          card: input.card,
+          cardLast4: input.card.slice(-4),
+        },
+        step,
+      ),
+    ),
+  ),
+
+  /** Refunds part of a succeeded payment once per key; refunds never add up to more than was paid. */
+  refund: idempotentProcedure(refundInput).mutation(({ ctx, input }) =>
+    ctx.idempotency.withLease((step) =>
+      refund(
+        { db: ctx.db, provider: paymentProvider(ctx) },
+        { customerId: ctx.customerId, requestKey: ctx.idempotency.key, ...input },
+        step,
+      ),
+    ),
+  ),
+});
