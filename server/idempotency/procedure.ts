@@ -12,18 +12,21 @@ import type { z } from "zod";
 import type { Transaction } from "@/db/client";
 import { appError } from "../errors";
 import { crashIfRequested } from "../faults";
+import { appRedis } from "../redis";
 import { type Context, customerProcedure } from "../trpc";
 import { type IdempotencySettings, IdempotentExecution, type LeasedStep, type Transact } from "./execute";
 import { requestFingerprint } from "./fingerprint";
 import { idempotencyKeyHeader, idempotencyKeySchema, replayedHeader } from "./key";
 import { MysqlIdempotencyStore } from "./mysql-store";
+import { RedisIdempotencyStore } from "./redis-store";
 import type { IdempotencyStore } from "./store";
 
 const holder = globalThis as typeof globalThis & { idempotencyStore?: IdempotencyStore };
 
-/** The process's store, chosen once. */
+/** The process's store, chosen once by IDEMPOTENCY_STORE. */
 function idempotencyStore(ctx: Context): IdempotencyStore {
-  holder.idempotencyStore ??= new MysqlIdempotencyStore(ctx.db);
+  holder.idempotencyStore ??=
+    ctx.env.IDEMPOTENCY_STORE === "redis" ? new RedisIdempotencyStore(appRedis()) : new MysqlIdempotencyStore(ctx.db);
   return holder.idempotencyStore;
 }
 
