@@ -103,19 +103,21 @@ function inFlight(retryAfterMs: number): TRPCError {
   );
 }
 
+const notChecked =
+  "We could not check this request's idempotency key, so nothing was done. Retry in a moment with the same key.";
+/** Once the work has started, something may have been done: the retry finds it rather than doing it again. */
+const notRecorded =
+  "We could not record this request's progress. Retry in a moment with the same key; it will not be done twice.";
+
 /** Store failures fail closed: nothing runs unguarded. */
-async function guarded<T>(operation: Promise<T>): Promise<T> {
+async function guarded<T>(operation: Promise<T>, unavailableMessage = notChecked): Promise<T> {
   try {
     return await operation;
   } catch (error) {
     // Our lease was taken over: the new holder's answer is the one that counts.
     if (error instanceof LeaseLostError) throw inFlight(500);
     if (error instanceof StoreUnavailableError || isTransientInfrastructureError(error)) {
-      throw appError(
-        "SERVICE_UNAVAILABLE",
-        "We could not check this request's idempotency key, so nothing was done. Retry in a moment with the same key.",
-        { retryAfterMs: 1000 },
-      );
+      throw appError("SERVICE_UNAVAILABLE", unavailableMessage, { retryAfterMs: 1000 });
     }
     throw error;
   }
@@ -167,8 +169,12 @@ export class IdempotentExecution {
     }
   }
 
-  /** The fast path: a completed key replays after one read, with no transaction and no claim. */
+  /**
+   * The fast path: a completed key replays after one read, with no transaction and no claim. A store whose claim
+   * answers a replay in one round trip skips it: reading first would only cost every first execution one more.
+   */
   private async lookUp(): Promise<IdempotencyRecord | null> {
+    if (this.settings.store.claimIsSingleRoundTrip) return null;
     const record = await guarded(this.settings.store.read(this.call));
     if (record === null) return null;
     assertSameRequest(record, this.call);
@@ -182,13 +188,13 @@ export class IdempotentExecution {
    * stop a second write if a crash falls in between.)
    */
   async inTransaction<T, Tx>(transact: Transact, work: (transaction: Tx) => Promise<T>): Promise<WithIdempotency<T>> {
-    const completed = await this.lookUp();
-    if (completed) return this.replay(completed);
-
     const { store } = this.settings;
     if (!store.withinTransaction) {
       return this.withLease(() => transact((transaction) => work(transaction as Tx)));
     }
+    const completed = await this.lookUp();
+    if (completed) return this.replay(completed);
+
     const joinStore = store.withinTransaction.bind(store);
     const deadline = Date.now() + this.settings.waitMs;
     for (;;) {
@@ -242,7 +248,7 @@ export class IdempotentExecution {
     const step: LeasedStep = {
       recoveryPoint: record.recoveryPoint,
       advance: async (recoveryPoint) => {
-        await guarded(store.advance(lease, recoveryPoint, leaseMs));
+        await guarded(store.advance(lease, recoveryPoint, leaseMs), notRecorded);
         step.recoveryPoint = recoveryPoint;
       },
     };
@@ -258,7 +264,7 @@ export class IdempotentExecution {
       }
       outcome = finalOutcome;
     }
-    await guarded(store.complete(lease, outcome));
+    await guarded(store.complete(lease, outcome), notRecorded);
     return answer<T>(record, outcome, false);
   }
 }

@@ -159,6 +159,8 @@ function storeError(error: unknown): unknown {
 }
 
 export class RedisIdempotencyStore implements IdempotencyStore {
+  /** A claim is one round trip that also returns a completed record, so reading first would only add one. */
+  readonly claimIsSingleRoundTrip = true;
   private readonly redis: Redis & Scripts;
   private connected?: Promise<void>;
 
