@@ -1,14 +1,18 @@
 /**
- * The Redis store (IDEMPOTENCY_STORE=redis). Each (scope, key) has two Redis keys:
+ * The Redis store (IDEMPOTENCY_STORE=redis, Redis 7 or newer). Each (scope, key) is one string holding the record
+ * as JSON: procedurePath, fingerprint, status, recoveryPoint, the lease (owner token and leaseUntil) while held,
+ * the outcome once completed, firstSeenAt and expiresAt. It expires with the retention TTL, counted from the
+ * first claim; later writes keep that TTL.
  *
- * - the record, a hash (procedurePath, fingerprint, status, recoveryPoint, owner, leaseUntil, outcome,
- *   firstSeenAt, expiresAt) that expires with the retention TTL, counted from the first claim;
- * - the lease, `SET lease owner NX PX leaseMs`: it vanishes on its own when its holder stops renewing it, which
- *   is what lets a retry take over.
+ * Every operation is one round trip, and the two that every request makes are plain commands:
+ * - claim is `SET key record NX GET PX retention`: it creates the key with the caller's lease, or leaves it
+ *   alone and returns it, so a replay costs this one command. The PX is the retention, not the lease: an
+ *   unfinished key must outlive a lapsed lease, so that the retry taking it over resumes from its recovery point.
+ * - read is one GET.
+ * Taking over a lapsed lease, advance, complete and release are Lua scripts, each an atomic check-and-write; the
+ * last three check the owner token, so only the holder writes.
  *
- * Every operation is one round trip: `read` is one HGETALL, the others are Lua scripts, so each check-and-write
- * is atomic. The `owner` field fences writes: only the holder's token may advance, complete or release.
- * Times come from Redis (`TIME`), one clock for every app server.
+ * Times come from the app's clock, as in the MySQL store (servers are NTP-synchronised; leases are seconds long).
  *
  * Redis lives outside the business database, so there is no `withinTransaction`: the protocol claims, runs the
  * business transaction, and completes after its commit. If the store is lost in between, the business unique
@@ -31,120 +35,104 @@ import {
   StoreUnavailableError,
 } from "./store";
 
-const now = `
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-local function ms(value) return string.format('%.0f', value) end
-`;
+/** The JSON kept under a key. Times are epoch milliseconds; `outcome` is the StoredOutcome as JSON text. */
+interface StoredRecord {
+  procedurePath: string;
+  fingerprint: string;
+  status: IdempotencyRecord["status"];
+  recoveryPoint: string;
+  owner?: string;
+  leaseUntil?: number;
+  outcome?: string;
+  firstSeenAt: number;
+  expiresAt: number;
+}
 
-/**
- * KEYS: record, lease. ARGV: owner token, procedure path, fingerprint, lease ms, retention ms, first recovery point.
- * Returns {1, now} for a new key, {1, fields} for a takeover, {0, fields} for someone else's record.
- */
-const claimScript = `
-local status = redis.call('HGET', KEYS[1], 'status')
-if status == 'completed' then return {0, redis.call('HGETALL', KEYS[1])} end
-${now}
-local leaseUntil = ms(now + tonumber(ARGV[4]))
-if not status then
-  redis.call('HSET', KEYS[1], 'procedurePath', ARGV[2], 'fingerprint', ARGV[3], 'status', 'in_progress',
-    'recoveryPoint', ARGV[6], 'owner', ARGV[1], 'leaseUntil', leaseUntil,
-    'firstSeenAt', ms(now), 'expiresAt', ms(now + tonumber(ARGV[5])))
-  redis.call('PEXPIRE', KEYS[1], ARGV[5])
-  -- A lease left over from a record past its retention goes with it: the key is as good as new.
-  redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[4])
-  return {1, now}
-end
-if redis.call('HGET', KEYS[1], 'fingerprint') == ARGV[3] and redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[4]) then
-  redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'leaseUntil', leaseUntil)
-  return {1, redis.call('HGETALL', KEYS[1])}
-end
-return {0, redis.call('HGETALL', KEYS[1])}
-`;
-
-/** KEYS: record, lease. ARGV: owner token, recovery point, lease ms. Returns 1, or 0 when the lease is not held. */
-const advanceScript = `
-if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
-${now}
-redis.call('HSET', KEYS[1], 'recoveryPoint', ARGV[2], 'leaseUntil', ms(now + tonumber(ARGV[3])))
-redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[3])
+/** KEYS: record. ARGV: the record as the caller read it, the record with the caller's lease. */
+const takeOverScript = `
+local current = redis.call('GET', KEYS[1])
+if current ~= ARGV[1] then return current end
+redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
 return 1
 `;
 
-/** KEYS: record, lease. ARGV: owner token, outcome JSON, final recovery point. The record keeps its TTL. */
-const completeScript = `
-if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'status', 'completed', 'recoveryPoint', ARGV[3], 'outcome', ARGV[2])
-redis.call('HDEL', KEYS[1], 'owner', 'leaseUntil')
-redis.call('DEL', KEYS[2])
+/** The record if ARGV[1] holds its lease, else nil. Script writes keep the key's TTL. */
+const heldRecord = `
+local function held()
+  local raw = redis.call('GET', KEYS[1])
+  if not raw then return nil end
+  local record = cjson.decode(raw)
+  if record.owner ~= ARGV[1] then return nil end
+  return record
+end
+local function save(record) redis.call('SET', KEYS[1], cjson.encode(record), 'KEEPTTL') end
+`;
+
+/** KEYS: record. ARGV: owner token, recovery point, new leaseUntil. Returns 1, or 0 when the lease is not held. */
+const advanceScript = `${heldRecord}
+local record = held()
+if not record then return 0 end
+record.recoveryPoint = ARGV[2]
+record.leaseUntil = tonumber(ARGV[3])
+save(record)
+return 1
+`;
+
+/** KEYS: record. ARGV: owner token, outcome JSON, final recovery point. */
+const completeScript = `${heldRecord}
+local record = held()
+if not record then return 0 end
+record.owner = nil
+record.leaseUntil = nil
+record.status = 'completed'
+record.recoveryPoint = ARGV[3]
+record.outcome = ARGV[2]
+save(record)
 return 1
 `;
 
 /**
- * KEYS: record, lease. ARGV: owner token, first recovery point. Keeps the recovery point; the next claim takes over
- * at once. A key released before any step was recorded is forgotten instead: there is nothing to resume, and like
+ * KEYS: record. ARGV: owner token, first recovery point. Keeps the recovery point; the next claim takes over at
+ * once. A key released before any step was recorded is forgotten instead: there is nothing to resume, and like
  * a claim rolled back with the business transaction in MySQL, it binds no request (a corrected retry may reuse it).
  */
-const releaseScript = `
-if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
-if redis.call('HGET', KEYS[1], 'recoveryPoint') == ARGV[2] then
-  redis.call('DEL', KEYS[1], KEYS[2])
+const releaseScript = `${heldRecord}
+local record = held()
+if not record then return 0 end
+if record.recoveryPoint == ARGV[2] then
+  redis.call('DEL', KEYS[1])
   return 1
 end
-redis.call('HDEL', KEYS[1], 'owner', 'leaseUntil')
-redis.call('DEL', KEYS[2])
+record.owner = nil
+record.leaseUntil = nil
+save(record)
 return 1
 `;
 
-type Fields = Record<string, string>;
-type ClaimReply = [claimed: 0 | 1, nowOrFields: number | string[]];
-
 interface Scripts {
-  idempotencyClaim(record: string, lease: string, ...args: (string | number)[]): Promise<ClaimReply>;
-  idempotencyAdvance(
-    record: string,
-    lease: string,
-    owner: string,
-    recoveryPoint: string,
-    leaseMs: number,
-  ): Promise<0 | 1>;
-  idempotencyComplete(
-    record: string,
-    lease: string,
-    owner: string,
-    outcome: string,
-    finalPoint: string,
-  ): Promise<0 | 1>;
-  idempotencyRelease(record: string, lease: string, owner: string, firstPoint: string): Promise<0 | 1>;
+  idempotencyTakeOver(key: string, seen: string, taken: string): Promise<1 | string | null>;
+  idempotencyAdvance(key: string, owner: string, recoveryPoint: string, leaseUntil: number): Promise<0 | 1>;
+  idempotencyComplete(key: string, owner: string, outcome: string, finalPoint: string): Promise<0 | 1>;
+  idempotencyRelease(key: string, owner: string, firstPoint: string): Promise<0 | 1>;
 }
 
-/**
- * The record key and its lease key. The length prefix keeps (scope, key) pairs from running together; the braces
- * are a hash tag, so both keys of a pair share a Redis Cluster slot as a script touching both requires.
- */
-export function redisKeys(ref: KeyRef): { record: string; lease: string } {
-  const record = `idem:{${ref.scope.length}:${ref.scope}:${ref.key}}`;
-  return { record, lease: `${record}:lease` };
+/** The Redis key of a (scope, key) pair; the scope's length keeps pairs from running together. */
+export function redisKey(ref: KeyRef): string {
+  return `idem:${ref.scope.length}:${ref.scope}:${ref.key}`;
 }
 
-function toFields(flat: string[]): Fields {
-  const fields: Fields = {};
-  for (let index = 0; index < flat.length; index += 2) fields[flat[index] as string] = flat[index + 1] as string;
-  return fields;
-}
-
-function toRecord(ref: KeyRef, fields: Fields): IdempotencyRecord {
+function toRecord(ref: KeyRef, stored: StoredRecord): IdempotencyRecord {
   return {
     scope: ref.scope,
     key: ref.key,
-    procedurePath: fields.procedurePath as string,
-    fingerprint: fields.fingerprint as string,
-    status: fields.status as IdempotencyRecord["status"],
-    recoveryPoint: fields.recoveryPoint as string,
-    leaseExpiresAt: fields.leaseUntil === undefined ? null : new Date(Number(fields.leaseUntil)),
-    outcome: fields.outcome === undefined ? null : (JSON.parse(fields.outcome) as StoredOutcome),
-    firstSeenAt: new Date(Number(fields.firstSeenAt)),
-    expiresAt: new Date(Number(fields.expiresAt)),
+    procedurePath: stored.procedurePath,
+    fingerprint: stored.fingerprint,
+    status: stored.status,
+    recoveryPoint: stored.recoveryPoint,
+    leaseExpiresAt: stored.leaseUntil === undefined ? null : new Date(stored.leaseUntil),
+    outcome: stored.outcome === undefined ? null : (JSON.parse(stored.outcome) as StoredOutcome),
+    firstSeenAt: new Date(stored.firstSeenAt),
+    expiresAt: new Date(stored.expiresAt),
   };
 }
 
@@ -159,16 +147,16 @@ function storeError(error: unknown): unknown {
 }
 
 export class RedisIdempotencyStore implements IdempotencyStore {
-  /** A claim is one round trip that also returns a completed record, so reading first would only add one. */
+  /** A claim returns a completed record in its one command, so reading first would only add a round trip. */
   readonly claimIsSingleRoundTrip = true;
   private readonly redis: Redis & Scripts;
   private connected?: Promise<void>;
 
   constructor(redis: Redis) {
-    redis.defineCommand("idempotencyClaim", { numberOfKeys: 2, lua: claimScript });
-    redis.defineCommand("idempotencyAdvance", { numberOfKeys: 2, lua: advanceScript });
-    redis.defineCommand("idempotencyComplete", { numberOfKeys: 2, lua: completeScript });
-    redis.defineCommand("idempotencyRelease", { numberOfKeys: 2, lua: releaseScript });
+    redis.defineCommand("idempotencyTakeOver", { numberOfKeys: 1, lua: takeOverScript });
+    redis.defineCommand("idempotencyAdvance", { numberOfKeys: 1, lua: advanceScript });
+    redis.defineCommand("idempotencyComplete", { numberOfKeys: 1, lua: completeScript });
+    redis.defineCommand("idempotencyRelease", { numberOfKeys: 1, lua: releaseScript });
     this.redis = redis as Redis & Scripts;
   }
 
@@ -204,77 +192,68 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   }
 
   async read(ref: KeyRef): Promise<IdempotencyRecord | null> {
-    const fields = await this.run(() => this.redis.hgetall(redisKeys(ref).record));
-    return fields.status === undefined ? null : toRecord(ref, fields);
+    const raw = await this.run(() => this.redis.get(redisKey(ref)));
+    return raw === null ? null : toRecord(ref, JSON.parse(raw) as StoredRecord);
   }
 
   async claim(request: ClaimRequest): Promise<ClaimResult> {
-    const { record, lease: leaseKey } = redisKeys(request);
+    const key = redisKey(request);
     const lease: Lease = { scope: request.scope, key: request.key, ownerToken: randomUUID() };
-    let reply: ClaimReply;
+    const now = Date.now();
+    const fresh: StoredRecord = {
+      procedurePath: request.procedurePath,
+      fingerprint: request.fingerprint,
+      status: "in_progress",
+      recoveryPoint: initialRecoveryPoint,
+      owner: lease.ownerToken,
+      leaseUntil: now + request.leaseMs,
+      firstSeenAt: now,
+      expiresAt: now + request.retentionMs,
+    };
+    let raw: string | null;
     try {
-      reply = await this.run(() =>
-        this.redis.idempotencyClaim(
-          record,
-          leaseKey,
-          lease.ownerToken,
-          request.procedurePath,
-          request.fingerprint,
-          request.leaseMs,
-          request.retentionMs,
-          initialRecoveryPoint,
-        ),
-      );
+      raw = await this.run(() => this.redis.set(key, JSON.stringify(fresh), "PX", request.retentionMs, "NX", "GET"));
     } catch (error) {
       // A claim that timed out may still run later and hold the key for a request that has already answered.
       // Commands on one connection run in order, so a release sent after it undoes it; it is a no-op otherwise.
       if (error instanceof StoreUnavailableError) this.release(lease).catch(() => undefined);
       throw error;
     }
-    const [claimed, detail] = reply;
-    if (typeof detail === "number") {
-      const firstSeenAt = new Date(detail);
-      return {
-        outcome: "claimed",
-        lease,
-        record: {
-          scope: request.scope,
-          key: request.key,
-          procedurePath: request.procedurePath,
-          fingerprint: request.fingerprint,
-          status: "in_progress",
-          recoveryPoint: initialRecoveryPoint,
-          leaseExpiresAt: new Date(detail + request.leaseMs),
-          outcome: null,
-          firstSeenAt,
-          expiresAt: new Date(detail + request.retentionMs),
-        },
-      };
+    if (raw === null) return { outcome: "claimed", lease, record: toRecord(request, fresh) };
+
+    const existing = JSON.parse(raw) as StoredRecord;
+    const leaseLive = existing.owner !== undefined && (existing.leaseUntil ?? 0) > now;
+    if (existing.status === "completed" || existing.fingerprint !== request.fingerprint || leaseLive) {
+      return { outcome: "existing", record: toRecord(request, existing) };
     }
-    const existing = toRecord(request, toFields(detail));
-    return claimed === 1 ? { outcome: "claimed", lease, record: existing } : { outcome: "existing", record: existing };
+    // An unfinished key whose lease lapsed or was released: the same request takes it over, keeping its progress,
+    // provided nobody changed it since it was read.
+    const taken: StoredRecord = { ...existing, owner: lease.ownerToken, leaseUntil: now + request.leaseMs };
+    const result = await this.run(() => this.redis.idempotencyTakeOver(key, raw, JSON.stringify(taken)));
+    if (result === 1) return { outcome: "claimed", lease, record: toRecord(request, taken) };
+    // Gone (its retention passed) or changed by another request: let the caller look again.
+    return result === null
+      ? { outcome: "busy" }
+      : { outcome: "existing", record: toRecord(request, JSON.parse(result) as StoredRecord) };
   }
 
   async advance(lease: Lease, recoveryPoint: string, leaseMs: number): Promise<void> {
-    const { record, lease: leaseKey } = redisKeys(lease);
     const held = await this.run(() =>
-      this.redis.idempotencyAdvance(record, leaseKey, lease.ownerToken, recoveryPoint, leaseMs),
+      this.redis.idempotencyAdvance(redisKey(lease), lease.ownerToken, recoveryPoint, Date.now() + leaseMs),
     );
     if (held !== 1) throw new LeaseLostError(lease);
   }
 
   async complete(lease: Lease, outcome: StoredOutcome): Promise<void> {
-    const { record, lease: leaseKey } = redisKeys(lease);
     const held = await this.run(() =>
-      this.redis.idempotencyComplete(record, leaseKey, lease.ownerToken, JSON.stringify(outcome), finalRecoveryPoint),
+      this.redis.idempotencyComplete(redisKey(lease), lease.ownerToken, JSON.stringify(outcome), finalRecoveryPoint),
     );
     if (held !== 1) throw new LeaseLostError(lease);
   }
 
   async release(lease: Lease): Promise<void> {
-    const { record, lease: leaseKey } = redisKeys(lease);
     const held = await this.run(() =>
-      this.redis.idempotencyRelease(record, leaseKey, lease.ownerToken, initialRecoveryPoint),
+      this.redis.idempotencyRelease(redisKey(lease), lease.ownerToken, initialRecoveryPoint),
     );
     if (held !== 1) throw new LeaseLostError(lease);
   }

@@ -11,7 +11,7 @@ import { customers, idempotencyKeys, orders } from "@/db/schema";
 import { type AppServer, startAppServer } from "@/testing/app-server";
 import { type RedisServer, startRedisServer } from "@/testing/redis-server";
 import { ShopClient } from "@/testing/shop-client";
-import { redisKeys } from "../idempotency/redis-store";
+import { redisKey } from "../idempotency/redis-store";
 import { openRedis } from "../redis";
 import { cart, describeOrderPlacement, ordersWithKey } from "./orders-conformance";
 
@@ -36,13 +36,13 @@ afterAll(async () => {
   await database.close();
 });
 
-/** Record and lease keys of a customer in Redis. */
+/** How many idempotency keys a customer has in Redis. */
 async function redisKeysOf(customerId: string): Promise<number> {
-  const { record } = redisKeys({ scope: customerId, key: "*" });
+  const pattern = redisKey({ scope: customerId, key: "*" });
   let found = 0;
   let cursor = "0";
   do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", `${record}*`, "COUNT", 1000);
+    const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 1000);
     found += keys.length;
     cursor = next;
   } while (cursor !== "0");
@@ -129,8 +129,7 @@ describe("orders.place with the Redis store", () => {
     });
     await locked;
     const placing = shopper.mutation("orders.place", { idempotencyKey: key, ...cart });
-    const { record } = redisKeys({ scope: customerId, key });
-    await until(async () => (await redis.exists(record)) === 1, "the key is claimed");
+    await until(async () => (await redis.exists(redisKey({ scope: customerId, key }))) === 1, "the key is claimed");
     await redisServer.stop();
     releaseCustomer();
     await holding;
