@@ -1,16 +1,18 @@
 /**
  * The Redis store (IDEMPOTENCY_STORE=redis, Redis 7 or newer). Each (scope, key) is one string holding the record
  * as JSON: procedurePath, fingerprint, status, recoveryPoint, the lease (owner token and leaseUntil) while held,
- * the outcome once completed, firstSeenAt and expiresAt. It expires with the retention TTL, counted from the
- * first claim; later writes keep that TTL.
+ * the outcome once completed, firstSeenAt and expiresAt. It expires with the retention TTL, counted from the first
+ * claim; later writes keep that TTL.
  *
- * Every operation is one round trip, and the two that every request makes are plain commands:
- * - claim is `SET key record NX GET PX retention`: it creates the key with the caller's lease, or leaves it
- *   alone and returns it, so a replay costs this one command. The PX is the retention, not the lease: an
- *   unfinished key must outlive a lapsed lease, so that the retry taking it over resumes from its recovery point.
+ * Every operation is one round trip:
+ * - claim is `SET key record NX GET PX retention`: it creates the key with the caller's lease, or leaves it alone
+ *   and returns it, so a replay costs this one command. The PX is the retention, not the lease: an unfinished key
+ *   must outlive a lapsed lease, so that the retry taking it over resumes from its recovery point.
  * - read is one GET.
- * Taking over a lapsed lease, advance, complete and release are Lua scripts, each an atomic check-and-write; the
- * last three check the owner token, so only the holder writes.
+ * - Every other write (taking over a lapsed lease, advance, complete, release) is one compare-and-set Lua script:
+ *   it replaces the record only if it is still exactly what the caller last saw. The store remembers, beside each
+ *   lease it handed out, the record it last wrote under it; that record holds the owner token, so a holder whose
+ *   lease was taken over, or anyone with a made-up token, changes nothing.
  *
  * Times come from the app's clock, as in the MySQL store (servers are NTP-synchronised; leases are seconds long).
  *
@@ -35,7 +37,7 @@ import {
   StoreUnavailableError,
 } from "./store";
 
-/** The JSON kept under a key. Times are epoch milliseconds; `outcome` is the StoredOutcome as JSON text. */
+/** The JSON kept under a key. Times are epoch milliseconds. */
 interface StoredRecord {
   procedurePath: string;
   fingerprint: string;
@@ -43,82 +45,43 @@ interface StoredRecord {
   recoveryPoint: string;
   owner?: string;
   leaseUntil?: number;
-  outcome?: string;
+  outcome?: StoredOutcome;
   firstSeenAt: number;
   expiresAt: number;
 }
 
-/** KEYS: record. ARGV: the record as the caller read it, the record with the caller's lease. */
-const takeOverScript = `
-local current = redis.call('GET', KEYS[1])
-if current ~= ARGV[1] then return current end
-redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
-return 1
-`;
-
-/** The record if ARGV[1] holds its lease, else nil. Script writes keep the key's TTL. */
-const heldRecord = `
-local function held()
-  local raw = redis.call('GET', KEYS[1])
-  if not raw then return nil end
-  local record = cjson.decode(raw)
-  if record.owner ~= ARGV[1] then return nil end
-  return record
-end
-local function save(record) redis.call('SET', KEYS[1], cjson.encode(record), 'KEEPTTL') end
-`;
-
-/** KEYS: record. ARGV: owner token, recovery point, new leaseUntil. Returns 1, or 0 when the lease is not held. */
-const advanceScript = `${heldRecord}
-local record = held()
-if not record then return 0 end
-record.recoveryPoint = ARGV[2]
-record.leaseUntil = tonumber(ARGV[3])
-save(record)
-return 1
-`;
-
-/** KEYS: record. ARGV: owner token, outcome JSON, final recovery point. */
-const completeScript = `${heldRecord}
-local record = held()
-if not record then return 0 end
-record.owner = nil
-record.leaseUntil = nil
-record.status = 'completed'
-record.recoveryPoint = ARGV[3]
-record.outcome = ARGV[2]
-save(record)
-return 1
-`;
+/** A record as written: its JSON text (what compare-and-set compares) and its fields. */
+interface Written {
+  raw: string;
+  record: StoredRecord;
+}
 
 /**
- * KEYS: record. ARGV: owner token, first recovery point. Keeps the recovery point; the next claim takes over at
- * once. A key released before any step was recorded is forgotten instead: there is nothing to resume, and like
- * a claim rolled back with the business transaction in MySQL, it binds no request (a corrected retry may reuse it).
+ * KEYS: record. ARGV: the value the caller last saw, its replacement ('' deletes the key).
+ * Returns 1 once replaced, otherwise the current value (nil when the key is gone).
  */
-const releaseScript = `${heldRecord}
-local record = held()
-if not record then return 0 end
-if record.recoveryPoint == ARGV[2] then
+const compareAndSetScript = `
+local current = redis.call('GET', KEYS[1])
+if current ~= ARGV[1] then return current end
+if ARGV[2] == '' then
   redis.call('DEL', KEYS[1])
-  return 1
+else
+  redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
 end
-record.owner = nil
-record.leaseUntil = nil
-save(record)
 return 1
 `;
 
 interface Scripts {
-  idempotencyTakeOver(key: string, seen: string, taken: string): Promise<1 | string | null>;
-  idempotencyAdvance(key: string, owner: string, recoveryPoint: string, leaseUntil: number): Promise<0 | 1>;
-  idempotencyComplete(key: string, owner: string, outcome: string, finalPoint: string): Promise<0 | 1>;
-  idempotencyRelease(key: string, owner: string, firstPoint: string): Promise<0 | 1>;
+  idempotencyCompareAndSet(key: string, seen: string, replacement: string): Promise<1 | string | null>;
 }
 
 /** The Redis key of a (scope, key) pair; the scope's length keeps pairs from running together. */
 export function redisKey(ref: KeyRef): string {
   return `idem:${ref.scope.length}:${ref.scope}:${ref.key}`;
+}
+
+function written(record: StoredRecord): Written {
+  return { raw: JSON.stringify(record), record };
 }
 
 function toRecord(ref: KeyRef, stored: StoredRecord): IdempotencyRecord {
@@ -130,10 +93,15 @@ function toRecord(ref: KeyRef, stored: StoredRecord): IdempotencyRecord {
     status: stored.status,
     recoveryPoint: stored.recoveryPoint,
     leaseExpiresAt: stored.leaseUntil === undefined ? null : new Date(stored.leaseUntil),
-    outcome: stored.outcome === undefined ? null : (JSON.parse(stored.outcome) as StoredOutcome),
+    outcome: stored.outcome ?? null,
     firstSeenAt: new Date(stored.firstSeenAt),
     expiresAt: new Date(stored.expiresAt),
   };
+}
+
+/** The record without a lease: what release and complete leave behind. */
+function unleased({ owner: _owner, leaseUntil: _leaseUntil, ...record }: StoredRecord): StoredRecord {
+  return record;
 }
 
 /** Redis answers that mean "not now" rather than "wrong": fail closed like an outage. */
@@ -151,12 +119,11 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   readonly claimIsSingleRoundTrip = true;
   private readonly redis: Redis & Scripts;
   private connected?: Promise<void>;
+  /** What this store last wrote under each lease it handed out; a lease it never handed out holds nothing. */
+  private readonly held = new WeakMap<Lease, Written>();
 
   constructor(redis: Redis) {
-    redis.defineCommand("idempotencyTakeOver", { numberOfKeys: 1, lua: takeOverScript });
-    redis.defineCommand("idempotencyAdvance", { numberOfKeys: 1, lua: advanceScript });
-    redis.defineCommand("idempotencyComplete", { numberOfKeys: 1, lua: completeScript });
-    redis.defineCommand("idempotencyRelease", { numberOfKeys: 1, lua: releaseScript });
+    redis.defineCommand("idempotencyCompareAndSet", { numberOfKeys: 1, lua: compareAndSetScript });
     this.redis = redis as Redis & Scripts;
   }
 
@@ -200,7 +167,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     const key = redisKey(request);
     const lease: Lease = { scope: request.scope, key: request.key, ownerToken: randomUUID() };
     const now = Date.now();
-    const fresh: StoredRecord = {
+    const fresh = written({
       procedurePath: request.procedurePath,
       fingerprint: request.fingerprint,
       status: "in_progress",
@@ -209,52 +176,75 @@ export class RedisIdempotencyStore implements IdempotencyStore {
       leaseUntil: now + request.leaseMs,
       firstSeenAt: now,
       expiresAt: now + request.retentionMs,
-    };
+    });
+    // Remembered before sending, so that the release below can undo a claim whose answer was lost.
+    this.held.set(lease, fresh);
     let raw: string | null;
     try {
-      raw = await this.run(() => this.redis.set(key, JSON.stringify(fresh), "PX", request.retentionMs, "NX", "GET"));
+      raw = await this.run(() => this.redis.set(key, fresh.raw, "PX", request.retentionMs, "NX", "GET"));
     } catch (error) {
       // A claim that timed out may still run later and hold the key for a request that has already answered.
       // Commands on one connection run in order, so a release sent after it undoes it; it is a no-op otherwise.
       if (error instanceof StoreUnavailableError) this.release(lease).catch(() => undefined);
       throw error;
     }
-    if (raw === null) return { outcome: "claimed", lease, record: toRecord(request, fresh) };
+    if (raw === null) return { outcome: "claimed", lease, record: toRecord(request, fresh.record) };
+    this.held.delete(lease);
 
     const existing = JSON.parse(raw) as StoredRecord;
     const leaseLive = existing.owner !== undefined && (existing.leaseUntil ?? 0) > now;
     if (existing.status === "completed" || existing.fingerprint !== request.fingerprint || leaseLive) {
       return { outcome: "existing", record: toRecord(request, existing) };
     }
-    // An unfinished key whose lease lapsed or was released: the same request takes it over, keeping its progress,
-    // provided nobody changed it since it was read.
-    const taken: StoredRecord = { ...existing, owner: lease.ownerToken, leaseUntil: now + request.leaseMs };
-    const result = await this.run(() => this.redis.idempotencyTakeOver(key, raw, JSON.stringify(taken)));
-    if (result === 1) return { outcome: "claimed", lease, record: toRecord(request, taken) };
-    // Gone (its retention passed) or changed by another request: let the caller look again.
+    // An unfinished key whose lease lapsed or was released: the same request takes it over, keeping its progress.
+    const taken = written({ ...existing, owner: lease.ownerToken, leaseUntil: now + request.leaseMs });
+    const result = await this.run(() => this.redis.idempotencyCompareAndSet(key, raw, taken.raw));
+    if (result === 1) {
+      this.held.set(lease, taken);
+      return { outcome: "claimed", lease, record: toRecord(request, taken.record) };
+    }
+    // Gone (its retention passed) or changed by another request since it was read: let the caller look again.
     return result === null
       ? { outcome: "busy" }
       : { outcome: "existing", record: toRecord(request, JSON.parse(result) as StoredRecord) };
   }
 
-  async advance(lease: Lease, recoveryPoint: string, leaseMs: number): Promise<void> {
-    const held = await this.run(() =>
-      this.redis.idempotencyAdvance(redisKey(lease), lease.ownerToken, recoveryPoint, Date.now() + leaseMs),
+  /** Replaces the lease's record (or deletes it, given null) if it is still what this store last wrote there. */
+  private async replace(lease: Lease, next: (record: StoredRecord) => StoredRecord | null): Promise<void> {
+    const current = this.held.get(lease);
+    if (!current) throw new LeaseLostError(lease);
+    const replacement = next(current.record);
+    const update = replacement === null ? null : written(replacement);
+    const result = await this.run(() =>
+      this.redis.idempotencyCompareAndSet(redisKey(lease), current.raw, update?.raw ?? ""),
     );
-    if (held !== 1) throw new LeaseLostError(lease);
+    if (result !== 1) {
+      this.held.delete(lease);
+      throw new LeaseLostError(lease);
+    }
+    if (update === null || update.record.owner === undefined) this.held.delete(lease);
+    else this.held.set(lease, update);
   }
 
-  async complete(lease: Lease, outcome: StoredOutcome): Promise<void> {
-    const held = await this.run(() =>
-      this.redis.idempotencyComplete(redisKey(lease), lease.ownerToken, JSON.stringify(outcome), finalRecoveryPoint),
-    );
-    if (held !== 1) throw new LeaseLostError(lease);
+  advance(lease: Lease, recoveryPoint: string, leaseMs: number): Promise<void> {
+    return this.replace(lease, (record) => ({ ...record, recoveryPoint, leaseUntil: Date.now() + leaseMs }));
   }
 
-  async release(lease: Lease): Promise<void> {
-    const held = await this.run(() =>
-      this.redis.idempotencyRelease(redisKey(lease), lease.ownerToken, initialRecoveryPoint),
-    );
-    if (held !== 1) throw new LeaseLostError(lease);
+  complete(lease: Lease, outcome: StoredOutcome): Promise<void> {
+    return this.replace(lease, (record) => ({
+      ...unleased(record),
+      status: "completed",
+      recoveryPoint: finalRecoveryPoint,
+      outcome,
+    }));
+  }
+
+  /**
+   * Keeps the recovery point; the next claim takes over at once. A key released before any step was recorded is
+   * deleted instead: there is nothing to resume, and like a claim rolled back with the business transaction in
+   * MySQL, it binds no request (a corrected retry may reuse the key).
+   */
+  release(lease: Lease): Promise<void> {
+    return this.replace(lease, (record) => (record.recoveryPoint === initialRecoveryPoint ? null : unleased(record)));
   }
 }
