@@ -19,9 +19,8 @@ export function openRedis(url: string): Redis {
     autoResendUnfulfilledCommands: false,
     // Stays under redisTimeoutMs, so a call waiting for the connection sees the next attempt.
     retryStrategy: (attempt) => Math.min(attempt * 50, 500),
-    // Commands issued in the same tick share one write: about 2.5 times the throughput of one write per command
-    // under concurrent requests (npm run bench:store). A batch waits for the one in flight, which is itself
-    // bounded by the command timeout.
+    // Commands issued in the same tick share one write, saving a system call per command under concurrent
+    // requests. A batch waits for the one in flight, which the command timeout bounds.
     enableAutoPipelining: true,
   });
   // One line per outage rather than one per reconnect attempt; the URL is left out as it may hold a password.
