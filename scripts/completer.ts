@@ -2,6 +2,7 @@
 import { appDatabase } from "../server/db";
 import { assertEnvOrExit } from "../server/env";
 import { idempotencySettings } from "../server/idempotency/settings";
+import { closeAppRedis } from "../server/redis";
 import { paymentProvider } from "../server/routers/payments";
 import { completeAbandonedPayments } from "../server/services/completer";
 import { loadLocalEnv } from "./local-env";
@@ -22,4 +23,5 @@ try {
   if (reports.some((report) => report.outcome === "error")) process.exitCode = 1;
 } finally {
   await database.close();
+  await closeAppRedis();
 }

@@ -9,6 +9,10 @@ if (!url) {
   console.error("DATABASE_URL is not set: run `npm run db:setup` first or export it.");
   process.exit(1);
 }
+if (process.env.IDEMPOTENCY_STORE === "redis") {
+  console.log("IDEMPOTENCY_STORE=redis: Redis expires keys by itself at the end of their retention; nothing to purge.");
+  process.exit(0);
+}
 const database = openDatabase(url, { poolSize: 1 });
 try {
   const purged = await new MysqlIdempotencyStore(database.db).purgeExpired(1000);

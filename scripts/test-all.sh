@@ -15,6 +15,16 @@ if [ ! -x "$chromium" ]; then
   fi
 fi
 
+if ! command -v redis-server >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "Installing Redis for the Redis-store tests (apt-get install -y redis-server)…"
+    apt-get update -qq && apt-get install -y -qq redis-server >/dev/null
+  else
+    echo "redis-server is missing: run 'sudo apt-get install -y redis-server' and try again." >&2
+    exit 1
+  fi
+fi
+
 rm -rf reports && mkdir -p reports
 npm run typecheck
 npm run lint

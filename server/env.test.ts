@@ -10,6 +10,17 @@ describe("environment validation", () => {
     expect(parseEnv(valid)).toMatchObject({ IDEMPOTENCY_TTL_HOURS: 24, IDEMPOTENCY_WAIT_MS: 2000 });
   });
 
+  it("keeps idempotency keys in MySQL unless told to use Redis, and checks the Redis URL", () => {
+    expect(parseEnv(valid)).toMatchObject({ IDEMPOTENCY_STORE: "mysql", REDIS_URL: "redis://127.0.0.1:6379" });
+    expect(parseEnv({ ...valid, IDEMPOTENCY_STORE: "redis", REDIS_URL: "rediss://cache:6380" })).toMatchObject({
+      IDEMPOTENCY_STORE: "redis",
+      REDIS_URL: "rediss://cache:6380",
+    });
+    expect(() => parseEnv({ ...valid, IDEMPOTENCY_STORE: "memcached", REDIS_URL: "http://cache" })).toThrowError(
+      /IDEMPOTENCY_STORE .*; REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL$/,
+    );
+  });
+
   it("names every bad variable in one line", () => {
     expect(() => parseEnv({ DATABASE_URL: "postgres://x", IDEMPOTENCY_TTL_HOURS: "-1" })).toThrowError(
       new InvalidEnvironmentError(

@@ -8,6 +8,10 @@ const mysqlUrl = z
   .string({ error: "is required" })
   .refine((value) => URL.canParse(value) && value.startsWith("mysql://"), "must be a mysql:// URL");
 
+const redisUrl = z
+  .string()
+  .refine((value) => URL.canParse(value) && /^rediss?:\/\//.test(value), "must be a redis:// or rediss:// URL");
+
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 export const envSchema = z.object({
@@ -17,6 +21,10 @@ export const envSchema = z.object({
   IDEMPOTENCY_TTL_HOURS: z.coerce.number().positive().default(24),
   IDEMPOTENCY_WAIT_MS: positiveInt(2000),
   IDEMPOTENCY_LEASE_MS: positiveInt(30_000),
+  /** Where idempotency keys live: the business database (default) or Redis. */
+  IDEMPOTENCY_STORE: z.enum(["mysql", "redis"]).default("mysql"),
+  /** Used only when IDEMPOTENCY_STORE=redis. */
+  REDIS_URL: redisUrl.default("redis://127.0.0.1:6379"),
   DATABASE_POOL_SIZE: positiveInt(20),
   PAYMENT_PROVIDER_URL: z.url().default("http://127.0.0.1:4010"),
   /** How long a charge request may take before the app treats its answer as lost (504, resumable). */

@@ -108,22 +108,24 @@ function inFlight(retryAfterMs: number): TRPCError {
   );
 }
 
-function unavailable(): TRPCError {
-  return appError(
-    "SERVICE_UNAVAILABLE",
-    "We could not record this request safely, so nothing was done. Retry in a moment with the same key.",
-    { retryAfterMs: 1000 },
-  );
+const notChecked =
+  "We could not check this request's idempotency key, so nothing was done. Retry in a moment with the same key.";
+/** Once the work has started, something may have been done: the retry finds it rather than doing it again. */
+const notRecorded =
+  "We could not record this request's progress. Retry in a moment with the same key; it will not be done twice.";
+
+function unavailable(message = notChecked): TRPCError {
+  return appError("SERVICE_UNAVAILABLE", message, { retryAfterMs: 1000 });
 }
 
 /** Store failures fail closed: nothing runs unguarded. */
-async function guarded<T>(operation: Promise<T>): Promise<T> {
+async function guarded<T>(operation: Promise<T>, message = notChecked): Promise<T> {
   try {
     return await operation;
   } catch (error) {
     // Our lease was taken over: the new holder's answer is the one that counts.
     if (error instanceof LeaseLostError) throw inFlight(500);
-    if (error instanceof StoreUnavailableError || isTransientInfrastructureError(error)) throw unavailable();
+    if (error instanceof StoreUnavailableError || isTransientInfrastructureError(error)) throw unavailable(message);
     throw error;
   }
 }
@@ -183,9 +185,11 @@ export class IdempotentExecution {
 
   /**
    * The fast path: a completed key replays from memory, or after one store read, with no claim.
-   * `askStore: false` skips the read when the claim itself will find a completed key anyway.
+   * `askStore: false` skips the read when the claim itself answers a replay as cheaply (a claim in the store's
+   * own transaction, or a store whose claim is one round trip): reading first would only cost every first
+   * execution one more.
    */
-  private async lookUp(askStore = true): Promise<IdempotencyRecord | null> {
+  private async lookUp(askStore: boolean): Promise<IdempotencyRecord | null> {
     const record =
       this.settings.completed?.get(this.call) ?? (askStore ? await guarded(this.settings.store.read(this.call)) : null);
     if (!record) return null;
@@ -201,13 +205,13 @@ export class IdempotentExecution {
    */
   async inTransaction<T, Tx>(transact: Transact, work: (transaction: Tx) => Promise<T>): Promise<WithIdempotency<T>> {
     const { store } = this.settings;
-    // In the store's own database the claim's duplicate check is the lookup: no separate read first.
-    const completed = await this.lookUp(!store.withinTransaction);
-    if (completed) return this.replay(completed);
-
     if (!store.withinTransaction) {
       return this.withLease(() => transact((transaction) => work(transaction as Tx)));
     }
+    // The claim's duplicate check inside the transaction is the store lookup: only the replay cache is asked first.
+    const completed = await this.lookUp(false);
+    if (completed) return this.replay(completed);
+
     const joinStore = store.withinTransaction.bind(store);
     const deadline = Date.now() + this.settings.waitMs;
     for (;;) {
@@ -241,7 +245,7 @@ export class IdempotentExecution {
   private async storeFinalError<T>(outcome: StoredOutcome): Promise<WithIdempotency<T>> {
     const claim = await this.claim(() => guarded(this.settings.store.claim(this.request)));
     if ("completed" in claim) return this.replay(claim.completed);
-    await guarded(this.settings.store.complete(claim.claimed.lease, outcome));
+    await guarded(this.settings.store.complete(claim.claimed.lease, outcome), notRecorded);
     return this.firstAnswer<T>(claim.claimed.record, outcome);
   }
 
@@ -250,7 +254,7 @@ export class IdempotentExecution {
    * the work records each committed step with `advance`, and a later attempt resumes from the last one.
    */
   async withLease<T>(work: (step: LeasedStep) => Promise<T>): Promise<WithIdempotency<T>> {
-    const completed = await this.lookUp();
+    const completed = await this.lookUp(!this.settings.store.claimIsSingleRoundTrip);
     if (completed) return this.replay(completed);
 
     const { store, leaseMs } = this.settings;
@@ -262,7 +266,7 @@ export class IdempotentExecution {
     const step: LeasedStep = {
       recoveryPoint: record.recoveryPoint,
       advance: async (recoveryPoint) => {
-        await guarded(store.advance(lease, recoveryPoint, leaseMs));
+        await guarded(store.advance(lease, recoveryPoint, leaseMs), notRecorded);
         step.recoveryPoint = recoveryPoint;
       },
     };
@@ -278,7 +282,7 @@ export class IdempotentExecution {
       }
       outcome = finalOutcome;
     }
-    await guarded(store.complete(lease, outcome));
+    await guarded(store.complete(lease, outcome), notRecorded);
     return this.firstAnswer<T>(record, outcome);
   }
 }

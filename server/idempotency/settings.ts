@@ -1,8 +1,10 @@
 import type { Database } from "@/db/client";
 import type { Env } from "../env";
+import { appRedis } from "../redis";
 import { CompletedRecordCache } from "./completed-cache";
 import type { IdempotencySettings } from "./execute";
 import { MysqlIdempotencyStore } from "./mysql-store";
+import { RedisIdempotencyStore } from "./redis-store";
 import type { IdempotencyStore } from "./store";
 
 // One store and one replay cache per process, shared by every request (and kept across dev-mode reloads).
@@ -13,7 +15,8 @@ const holder = globalThis as typeof globalThis & {
 
 /** The process's idempotency settings, from the environment. */
 export function idempotencySettings(db: Database, env: Env): IdempotencySettings {
-  holder.idempotencyStore ??= new MysqlIdempotencyStore(db);
+  holder.idempotencyStore ??=
+    env.IDEMPOTENCY_STORE === "redis" ? new RedisIdempotencyStore(appRedis()) : new MysqlIdempotencyStore(db);
   holder.completedRecords ??= new CompletedRecordCache();
   return {
     store: holder.idempotencyStore,

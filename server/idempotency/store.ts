@@ -1,5 +1,5 @@
 /**
- * The storage side of the idempotency layer: one interface, several stores (MySQL by default, Redis later).
+ * The storage side of the idempotency layer: one interface, several stores (MySQL by default, or Redis).
  * Nothing here knows which database is behind it; each store keeps these promises:
  *
  * - At most one caller holds a key at a time: `claim` grants a lease (an owner token and an expiry) or returns
@@ -77,6 +77,11 @@ export interface IdempotencyStore {
    * database gave them.
    */
   withinTransaction?(transaction: unknown): IdempotencyStore;
+  /**
+   * True when `claim` is one round trip that also returns a completed record, so a replay costs no more through
+   * `claim` than through `read`: callers then claim at once, sparing every first execution a round trip.
+   */
+  readonly claimIsSingleRoundTrip?: boolean;
 }
 
 /** The store could not be reached or answered too slowly: fail closed, execute nothing. */

@@ -1,0 +1,250 @@
+/**
+ * The Redis store (IDEMPOTENCY_STORE=redis, Redis 7 or newer). Each (scope, key) is one string holding the record
+ * as JSON: procedurePath, fingerprint, status, recoveryPoint, the lease (owner token and leaseUntil) while held,
+ * the outcome once completed, firstSeenAt and expiresAt. It expires with the retention TTL, counted from the first
+ * claim; later writes keep that TTL.
+ *
+ * Every operation is one round trip:
+ * - claim is `SET key record NX GET PX retention`: it creates the key with the caller's lease, or leaves it alone
+ *   and returns it, so a replay costs this one command. The PX is the retention, not the lease: an unfinished key
+ *   must outlive a lapsed lease, so that the retry taking it over resumes from its recovery point.
+ * - read is one GET.
+ * - Every other write (taking over a lapsed lease, advance, complete, release) is one compare-and-set Lua script:
+ *   it replaces the record only if it is still exactly what the caller last saw. The store remembers, beside each
+ *   lease it handed out, the record it last wrote under it; that record holds the owner token, so a holder whose
+ *   lease was taken over, or anyone with a made-up token, changes nothing.
+ *
+ * Times come from the app's clock, as in the MySQL store (servers are NTP-synchronised; leases are seconds long).
+ *
+ * Redis lives outside the business database, so there is no `withinTransaction`: the protocol claims, runs the
+ * business transaction, and completes after its commit. If the store is lost in between, the business unique
+ * indexes stop a second write.
+ */
+import { randomUUID } from "node:crypto";
+import { type Redis, ReplyError } from "ioredis";
+import { redisTimeoutMs } from "../redis";
+import {
+  type ClaimRequest,
+  type ClaimResult,
+  finalRecoveryPoint,
+  type IdempotencyRecord,
+  type IdempotencyStore,
+  initialRecoveryPoint,
+  type KeyRef,
+  type Lease,
+  LeaseLostError,
+  type StoredOutcome,
+  StoreUnavailableError,
+} from "./store";
+
+/** The JSON kept under a key. Times are epoch milliseconds. */
+interface StoredRecord {
+  procedurePath: string;
+  fingerprint: string;
+  status: IdempotencyRecord["status"];
+  recoveryPoint: string;
+  owner?: string;
+  leaseUntil?: number;
+  outcome?: StoredOutcome;
+  firstSeenAt: number;
+  expiresAt: number;
+}
+
+/** A record as written: its JSON text (what compare-and-set compares) and its fields. */
+interface Written {
+  raw: string;
+  record: StoredRecord;
+}
+
+/**
+ * KEYS: record. ARGV: the value the caller last saw, its replacement ('' deletes the key).
+ * Returns 1 once replaced, otherwise the current value (nil when the key is gone).
+ */
+const compareAndSetScript = `
+local current = redis.call('GET', KEYS[1])
+if current ~= ARGV[1] then return current end
+if ARGV[2] == '' then
+  redis.call('DEL', KEYS[1])
+else
+  redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+end
+return 1
+`;
+
+interface Scripts {
+  idempotencyCompareAndSet(key: string, seen: string, replacement: string): Promise<1 | string | null>;
+}
+
+/** The Redis key of a (scope, key) pair; the scope's length keeps pairs from running together. */
+export function redisKey(ref: KeyRef): string {
+  return `idem:${ref.scope.length}:${ref.scope}:${ref.key}`;
+}
+
+function written(record: StoredRecord): Written {
+  return { raw: JSON.stringify(record), record };
+}
+
+function toRecord(ref: KeyRef, stored: StoredRecord): IdempotencyRecord {
+  return {
+    scope: ref.scope,
+    key: ref.key,
+    procedurePath: stored.procedurePath,
+    fingerprint: stored.fingerprint,
+    status: stored.status,
+    recoveryPoint: stored.recoveryPoint,
+    leaseExpiresAt: stored.leaseUntil === undefined ? null : new Date(stored.leaseUntil),
+    outcome: stored.outcome ?? null,
+    firstSeenAt: new Date(stored.firstSeenAt),
+    expiresAt: new Date(stored.expiresAt),
+  };
+}
+
+/** The record without a lease: what release and complete leave behind. */
+function unleased({ owner: _owner, leaseUntil: _leaseUntil, ...record }: StoredRecord): StoredRecord {
+  return record;
+}
+
+/** Redis answers that mean "not now" rather than "wrong": fail closed like an outage. */
+const unavailableReply = /^(LOADING|BUSY|MASTERDOWN|READONLY|TRYAGAIN|CLUSTERDOWN|OOM|NOREPLICAS)\b/;
+
+/** Connection failures, timeouts and "not now" replies become StoreUnavailableError; anything else is a bug. */
+function storeError(error: unknown): unknown {
+  if (error instanceof ReplyError && !unavailableReply.test((error as Error).message)) return error;
+  const reason = error instanceof Error ? error.message : String(error);
+  return new StoreUnavailableError(`The Redis idempotency store is unavailable: ${reason}`, { cause: error });
+}
+
+export class RedisIdempotencyStore implements IdempotencyStore {
+  /** A claim returns a completed record in its one command, so reading first would only add a round trip. */
+  readonly claimIsSingleRoundTrip = true;
+  private readonly redis: Redis & Scripts;
+  private connected?: Promise<void>;
+  /** What this store last wrote under each lease it handed out; a lease it never handed out holds nothing. */
+  private readonly held = new WeakMap<Lease, Written>();
+
+  constructor(redis: Redis) {
+    redis.defineCommand("idempotencyCompareAndSet", { numberOfKeys: 1, lua: compareAndSetScript });
+    this.redis = redis as Redis & Scripts;
+  }
+
+  /** Commands are not queued while disconnected, so a call waits (bounded) for the connection instead. */
+  private async untilConnected(): Promise<void> {
+    this.connected ??= new Promise((resolve) =>
+      this.redis.once("ready", () => {
+        this.connected = undefined;
+        resolve();
+      }),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new StoreUnavailableError(`Redis is not connected (${this.redis.status})`)),
+        redisTimeoutMs,
+      );
+    });
+    try {
+      await Promise.race([this.connected, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async run<T>(command: () => Promise<T>): Promise<T> {
+    if (this.redis.status !== "ready") await this.untilConnected();
+    try {
+      return await command();
+    } catch (error) {
+      throw storeError(error);
+    }
+  }
+
+  async read(ref: KeyRef): Promise<IdempotencyRecord | null> {
+    const raw = await this.run(() => this.redis.get(redisKey(ref)));
+    return raw === null ? null : toRecord(ref, JSON.parse(raw) as StoredRecord);
+  }
+
+  async claim(request: ClaimRequest): Promise<ClaimResult> {
+    const key = redisKey(request);
+    const lease: Lease = { scope: request.scope, key: request.key, ownerToken: randomUUID() };
+    const now = Date.now();
+    const fresh = written({
+      procedurePath: request.procedurePath,
+      fingerprint: request.fingerprint,
+      status: "in_progress",
+      recoveryPoint: initialRecoveryPoint,
+      owner: lease.ownerToken,
+      leaseUntil: now + request.leaseMs,
+      firstSeenAt: now,
+      expiresAt: now + request.retentionMs,
+    });
+    // Remembered before sending, so that the release below can undo a claim whose answer was lost.
+    this.held.set(lease, fresh);
+    let raw: string | null;
+    try {
+      raw = await this.run(() => this.redis.set(key, fresh.raw, "PX", request.retentionMs, "NX", "GET"));
+    } catch (error) {
+      // A claim that timed out may still run later and hold the key for a request that has already answered.
+      // Commands on one connection run in order, so a release sent after it undoes it; it is a no-op otherwise.
+      if (error instanceof StoreUnavailableError) this.release(lease).catch(() => undefined);
+      throw error;
+    }
+    if (raw === null) return { outcome: "claimed", lease, record: toRecord(request, fresh.record) };
+    this.held.delete(lease);
+
+    const existing = JSON.parse(raw) as StoredRecord;
+    const leaseLive = existing.owner !== undefined && (existing.leaseUntil ?? 0) > now;
+    if (existing.status === "completed" || existing.fingerprint !== request.fingerprint || leaseLive) {
+      return { outcome: "existing", record: toRecord(request, existing) };
+    }
+    // An unfinished key whose lease lapsed or was released: the same request takes it over, keeping its progress.
+    const taken = written({ ...existing, owner: lease.ownerToken, leaseUntil: now + request.leaseMs });
+    const result = await this.run(() => this.redis.idempotencyCompareAndSet(key, raw, taken.raw));
+    if (result === 1) {
+      this.held.set(lease, taken);
+      return { outcome: "claimed", lease, record: toRecord(request, taken.record) };
+    }
+    // Gone (its retention passed) or changed by another request since it was read: let the caller look again.
+    return result === null
+      ? { outcome: "busy" }
+      : { outcome: "existing", record: toRecord(request, JSON.parse(result) as StoredRecord) };
+  }
+
+  /** Replaces the lease's record (or deletes it, given null) if it is still what this store last wrote there. */
+  private async replace(lease: Lease, next: (record: StoredRecord) => StoredRecord | null): Promise<void> {
+    const current = this.held.get(lease);
+    if (!current) throw new LeaseLostError(lease);
+    const replacement = next(current.record);
+    const update = replacement === null ? null : written(replacement);
+    const result = await this.run(() =>
+      this.redis.idempotencyCompareAndSet(redisKey(lease), current.raw, update?.raw ?? ""),
+    );
+    if (result !== 1) {
+      this.held.delete(lease);
+      throw new LeaseLostError(lease);
+    }
+    if (update === null || update.record.owner === undefined) this.held.delete(lease);
+    else this.held.set(lease, update);
+  }
+
+  advance(lease: Lease, recoveryPoint: string, leaseMs: number): Promise<void> {
+    return this.replace(lease, (record) => ({ ...record, recoveryPoint, leaseUntil: Date.now() + leaseMs }));
+  }
+
+  complete(lease: Lease, outcome: StoredOutcome): Promise<void> {
+    return this.replace(lease, (record) => ({
+      ...unleased(record),
+      status: "completed",
+      recoveryPoint: finalRecoveryPoint,
+      outcome,
+    }));
+  }
+
+  /**
+   * Keeps the recovery point; the next claim takes over at once. A key released before any step was recorded is
+   * deleted instead: there is nothing to resume, and like a claim rolled back with the business transaction in
+   * MySQL, it binds no request (a corrected retry may reuse the key).
+   */
+  release(lease: Lease): Promise<void> {
+    return this.replace(lease, (record) => (record.recoveryPoint === initialRecoveryPoint ? null : unleased(record)));
+  }
+}
