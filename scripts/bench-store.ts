@@ -17,6 +17,7 @@ import { IdempotencyConfig, makeIdempotent } from "@aws-lambda-powertools/idempo
 import { CachePersistenceLayer } from "@aws-lambda-powertools/idempotency/cache";
 import { createClient } from "@redis/client";
 import type { Redis } from "ioredis";
+import { CompletedRecordCache } from "@/server/idempotency/completed-cache";
 import { type IdempotencySettings, IdempotentExecution } from "@/server/idempotency/execute";
 import { requestFingerprint } from "@/server/idempotency/fingerprint";
 import { RedisIdempotencyStore, redisKey } from "@/server/idempotency/redis-store";
@@ -52,9 +53,10 @@ interface Contender {
   wraps: boolean;
 }
 
-function oursOn(redis: Redis): Contender {
+function oursOn(redis: Redis, withLocalCache = false): Contender {
   const settings: IdempotencySettings = {
     store: new RedisIdempotencyStore(redis),
+    ...(withLocalCache ? { completed: new CompletedRecordCache(operations * rounds) } : {}),
     waitMs: 2000,
     leaseMs,
     retentionMs,
@@ -63,18 +65,26 @@ function oursOn(redis: Redis): Contender {
     const input = { orderId: index };
     const procedurePath = "bench.work";
     const execution = new IdempotentExecution(
-      { scope: run, key: `${round}-${index}`, procedurePath, fingerprint: requestFingerprint(procedurePath, input) },
+      {
+        scope: run,
+        key: `${withLocalCache ? "cached-" : ""}${round}-${index}`,
+        procedurePath,
+        fingerprint: requestFingerprint(procedurePath, input),
+      },
       settings,
     );
     return execution.withLease(() => work(input));
   };
-  return { name: "ours: RedisIdempotencyStore via execute.ts", first: call, replay: call, wraps: true };
+  const name = withLocalCache
+    ? "ours + in-process replay cache (as the app runs)"
+    : "ours: RedisIdempotencyStore via execute.ts";
+  return { name, first: call, replay: call, wraps: true };
 }
 
 const createRedisClient = () => createClient({ url: redisUrl });
 type RedisClient = ReturnType<typeof createRedisClient>;
 
-function peerOn(client: RedisClient): Contender {
+function peerOn(client: RedisClient, withLocalCache = false): Contender {
   const idempotent = makeIdempotent(async (payload: Input & { key: string }) => work(payload), {
     persistenceStore: new CachePersistenceLayer({ client }),
     config: new IdempotencyConfig({
@@ -85,11 +95,15 @@ function peerOn(client: RedisClient): Contender {
       // Outside Lambda the remaining time comes from here (else it logs a warning on every call); it bounds an
       // in-progress record, as our lease does.
       lambdaContext: { getRemainingTimeInMillis: () => leaseMs },
+      ...(withLocalCache ? { useLocalCache: true, maxLocalCacheSize: operations * rounds } : {}),
     }),
-    keyPrefix: `bench-peer-${run}`,
+    keyPrefix: `bench-peer-${run}${withLocalCache ? "-cached" : ""}`,
   });
   const call = (index: number, round: string) => idempotent({ key: `${round}-${index}`, orderId: index });
-  return { name: "peer: Powertools makeIdempotent + CachePersistenceLayer", first: call, replay: call, wraps: true };
+  const name = withLocalCache
+    ? "peer + its local cache (useLocalCache)"
+    : "peer: Powertools makeIdempotent + CachePersistenceLayer";
+  return { name, first: call, replay: call, wraps: true };
 }
 
 const result = JSON.stringify({ kind: "success", body: '{"order":{"id":1,"totalCents":1999,"currency":"EUR"}}' });
@@ -164,7 +178,9 @@ async function main() {
   const floor = floorOnIoredis(ioredis);
   const ours = oursOn(ioredis);
   const peer = peerOn(redisClient);
-  const contenders = [floor, floorOnRedisClient(redisClient), ours, peer];
+  const oursCached = oursOn(ioredis, true);
+  const peerCached = peerOn(redisClient, true);
+  const contenders = [floor, floorOnRedisClient(redisClient), ours, peer, oursCached, peerCached];
 
   try {
     for (const contender of contenders) await phases(contender, warmUpOperations, "warm-up");
@@ -197,6 +213,10 @@ async function main() {
       `ours / peer:  first ${verdict(ratio(ours, peer, "first"), 1.4)}, replay ${verdict(ratio(ours, peer, "replay"), 3)}`,
     );
     console.log(
+      `with both in-process caches, ours / peer: first ${ratio(oursCached, peerCached, "first").toFixed(2)}×, ` +
+        `replay ${ratio(oursCached, peerCached, "replay").toFixed(2)}×`,
+    );
+    console.log(
       `ours / floor: first ${ratio(ours, floor, "first").toFixed(2)}×, replay ${ratio(ours, floor, "replay").toFixed(2)}×` +
         " (round trips per call, first | replay: ours 2 | 1, floor 2 | 1, peer 2 | 2)",
     );
@@ -207,7 +227,7 @@ async function main() {
   } finally {
     await Promise.all([
       deleteKeys(ioredis, redisKey({ scope: run, key: "*" })),
-      deleteKeys(ioredis, `bench-peer-${run}#*`),
+      deleteKeys(ioredis, `bench-peer-${run}*`),
       deleteKeys(ioredis, `bench-floor-${run}:*`),
     ]);
     ioredis.disconnect();

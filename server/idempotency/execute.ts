@@ -135,14 +135,14 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 type Claimed = Extract<ClaimResult, { outcome: "claimed" }>;
 
 export class IdempotentExecution {
+  private readonly request: ClaimRequest;
+
   constructor(
     readonly call: IdempotentCall,
     private readonly settings: IdempotencySettings,
     private readonly hooks: ExecutionHooks = {},
-  ) {}
-
-  private get request(): ClaimRequest {
-    return { ...this.call, leaseMs: this.settings.leaseMs, retentionMs: this.settings.retentionMs };
+  ) {
+    this.request = { ...call, leaseMs: settings.leaseMs, retentionMs: settings.retentionMs };
   }
 
   private replay<T>(record: IdempotencyRecord): WithIdempotency<T> {

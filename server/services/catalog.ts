@@ -3,11 +3,9 @@
  * linking is an upsert on the link's primary key, unlinking a delete, renaming a versioned update.
  */
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
-import type { Database, Transaction } from "@/db/client";
+import type { Database, Executor } from "@/db/client";
 import { categories, productCategories, products } from "@/db/schema";
 import { appError, driverErrorCodes } from "../errors";
-
-type Executor = Database | Transaction;
 
 export interface RenameInput {
   productId: number;
