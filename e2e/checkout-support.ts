@@ -92,6 +92,8 @@ export async function chooseCard(page: Page, card: TestCardNumber) {
 }
 
 export async function attachScreenshot(page: Page, testInfo: TestInfo, name: string) {
+  // From the top, so the sticky cart sits where a shopper sees it rather than where the last click scrolled to.
+  await page.evaluate(() => window.scrollTo(0, 0));
   await testInfo.attach(name, { body: await page.screenshot({ fullPage: true }), contentType: "image/png" });
 }
 

@@ -17,6 +17,8 @@ export interface CallWording {
   whenOnline: string;
   /** Why "Try again" is safe: "Try again sends the same order, so it is never placed twice." */
   safeToRepeat: string;
+  /** While a call found unfinished on load is sent again: "Resuming your payment…" */
+  resuming?: string;
 }
 
 /** One line for the live region while a call is under way; empty when idle. */
@@ -24,7 +26,7 @@ export function progressText(call: CallState, wording: CallWording, resuming = f
   if (!call.isPending) return "";
   if (call.isPaused) return `You are offline; ${wording.whenOnline} when you are back online.`;
   if (call.failureCount > 0) return `Retrying (attempt ${call.failureCount + 1})…`;
-  return resuming ? "Resuming your payment…" : wording.sending;
+  return (resuming && wording.resuming) || wording.sending;
 }
 
 /** Whether the call failed only because every automatic retry was spent: the same request may be sent again. */

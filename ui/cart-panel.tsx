@@ -23,8 +23,8 @@ export function CartPanel({ products }: { products: Product[] }) {
   const trpc = useTRPC();
   const router = useRouter();
   const lines = useCart();
-  // The guest session cookie must exist before the first keyed call: keys are scoped to the customer, so a
-  // retry under a cookie set by a lost answer would count as someone else's request.
+  // The guest cookie must exist before the first keyed call. Keys are scoped to the customer: if "Place order"
+  // created the session and its answer (cookie included) were lost, the retry would come from a new customer.
   const session = useQuery(trpc.session.me.queryOptions(undefined, { staleTime: Number.POSITIVE_INFINITY }));
   const [placedOrderId, setPlacedOrderId] = useState<number | null>(null);
   // `disabled={isPending}` lands a macrotask after mutate(): the ref stops a second click in between.

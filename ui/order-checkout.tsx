@@ -24,6 +24,7 @@ const wording = {
   sending: "Sending your payment…",
   whenOnline: "your payment will be sent",
   safeToRepeat: "“Try again” sends the same payment, so you are never charged twice.",
+  resuming: "Resuming your payment…",
 };
 
 export function OrderCheckout({ orderId }: { orderId: number }) {
