@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   resolve: { alias: { "@": fileURLToPath(new URL(".", import.meta.url)) } },
   test: {
-    include: ["{db,server,scripts}/**/*.test.ts"],
+    include: ["{db,server,scripts,ui}/**/*.test.ts"],
     globalSetup: ["testing/vitest-global-setup.ts"],
     setupFiles: ["testing/vitest-setup.ts"],
     testTimeout: 60_000,

@@ -1,14 +1,48 @@
-import { e2ePort } from "../playwright.config";
+import { e2ePort, e2eProviderPort, e2eSecondPort } from "../playwright.config";
 import { startAppServer } from "../testing/app-server";
+import { startProviderServer } from "../testing/provider-server";
 import { createTestDatabase } from "../testing/test-database";
 
-/** A fresh database and a production server for the Playwright run; both gone when it ends. */
+/** Waits for all of them, so that whatever did start is known to the teardown before a failure is thrown. */
+async function all<T extends readonly unknown[]>(starts: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const results = await Promise.allSettled(starts);
+  const failure = results.find((result) => result.status === "rejected");
+  if (failure) throw failure.reason;
+  return results.map((result) => (result as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}
+
+/**
+ * Fresh databases, the simulated payment provider, and two production servers on the one app database (the
+ * second answers the retries a test sends to "another server"); all gone when the run ends.
+ */
 export default async function globalSetup() {
-  const database = await createTestDatabase("e2e");
-  process.env.E2E_DATABASE_URL = database.appUrl;
-  const server = await startAppServer({ port: e2ePort, env: { DATABASE_URL: database.appUrl } });
-  return async () => {
-    await server.stop();
-    await database.drop();
+  const cleanups: (() => Promise<void>)[] = [];
+  const keep = <T>(start: Promise<T>, stop: (started: T) => Promise<void>) =>
+    start.then((started) => {
+      cleanups.push(() => stop(started));
+      return started;
+    });
+  const teardown = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
   };
+  try {
+    const [database, providerDatabase] = await all([
+      keep(createTestDatabase("e2e"), (db) => db.drop()),
+      keep(createTestDatabase("e2eprov", "provider"), (db) => db.drop()),
+    ]);
+    const provider = await keep(
+      startProviderServer({ port: e2eProviderPort, databaseUrl: providerDatabase.appUrl }),
+      (server) => server.stop(),
+    );
+    const env = { DATABASE_URL: database.appUrl, PAYMENT_PROVIDER_URL: provider.url };
+    const startApp = (port: number) => keep(startAppServer({ port, env }), (server) => server.stop());
+    const [, second] = await all([startApp(e2ePort), startApp(e2eSecondPort)]);
+    process.env.E2E_DATABASE_URL = database.appUrl;
+    process.env.E2E_PROVIDER_URL = provider.url;
+    process.env.E2E_SECOND_URL = second.url;
+  } catch (error) {
+    await teardown();
+    throw error;
+  }
+  return teardown;
 }

@@ -1,5 +1,7 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
+import { cartActions, useCart } from "./cart";
+import { CartPanel } from "./cart-panel";
 import { formatMoney } from "./money";
 import { useTRPC } from "./trpc";
 
@@ -8,6 +10,7 @@ export function Storefront() {
   const products = useQuery(trpc.catalog.products.queryOptions());
   const categories = useQuery(trpc.catalog.categories.queryOptions());
   const categoryName = new Map(categories.data?.map((category) => [category.id, category.name]));
+  const inCart = new Map(useCart().map((line) => [line.productId, line.quantity]));
 
   if (products.isPending) {
     return (
@@ -31,33 +34,45 @@ export function Storefront() {
   }
 
   return (
-    <ul className="grid" aria-label="Products">
-      {products.data.map((product) => (
-        <li key={product.id} className="card" data-testid="product-card">
-          <div className="card__art" style={{ "--hue": (product.id * 67) % 360 } as React.CSSProperties}>
-            <span aria-hidden="true">{product.name.charAt(0)}</span>
-          </div>
-          <div className="card__body">
-            <h2 className="card__title">{product.name}</h2>
-            <p className="card__description">{product.description}</p>
-            <ul className="chips" aria-label="Categories">
-              {product.categoryIds
-                .map((id) => ({ id, name: categoryName.get(id) ?? "…" }))
-                .sort((a, b) => a.name.localeCompare(b.name))
-                .map(({ id, name }) => (
-                  <li key={id} className="chip">
-                    {name}
-                  </li>
-                ))}
-            </ul>
-          </div>
-          <div className="card__footer">
-            <span className="price" data-testid="product-price">
-              {formatMoney(product.priceCents, product.currency)}
-            </span>
-          </div>
-        </li>
-      ))}
-    </ul>
+    <div className="shop">
+      <ul className="grid" aria-label="Products">
+        {products.data.map((product) => (
+          <li key={product.id} className="card" data-testid="product-card">
+            <div className="card__art" style={{ "--hue": (product.id * 67) % 360 } as React.CSSProperties}>
+              <span aria-hidden="true">{product.name.charAt(0)}</span>
+            </div>
+            <div className="card__body">
+              <h2 className="card__title">{product.name}</h2>
+              <p className="card__description">{product.description}</p>
+              <ul className="chips" aria-label="Categories">
+                {product.categoryIds
+                  .map((id) => ({ id, name: categoryName.get(id) ?? "…" }))
+                  .sort((a, b) => a.name.localeCompare(b.name))
+                  .map(({ id, name }) => (
+                    <li key={id} className="chip">
+                      {name}
+                    </li>
+                  ))}
+              </ul>
+            </div>
+            <div className="card__footer">
+              <span className="price" data-testid="product-price">
+                {formatMoney(product.priceCents, product.currency)}
+              </span>
+              {inCart.has(product.id) && <span className="in-cart">{inCart.get(product.id)} in cart</span>}
+              <button
+                type="button"
+                className="button button--small"
+                aria-label={`Add to cart: ${product.name}`}
+                onClick={() => cartActions.add(product.id)}
+              >
+                Add to cart
+              </button>
+            </div>
+          </li>
+        ))}
+      </ul>
+      <CartPanel products={products.data} />
+    </div>
   );
 }
