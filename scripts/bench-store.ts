@@ -56,7 +56,7 @@ interface Contender {
 function oursOn(redis: Redis, withLocalCache = false): Contender {
   const settings: IdempotencySettings = {
     store: new RedisIdempotencyStore(redis),
-    ...(withLocalCache ? { completed: new CompletedRecordCache(operations * rounds) } : {}),
+    ...(withLocalCache ? { completed: new CompletedRecordCache(operations) } : {}),
     waitMs: 2000,
     leaseMs,
     retentionMs,
@@ -95,7 +95,7 @@ function peerOn(client: RedisClient, withLocalCache = false): Contender {
       // Outside Lambda the remaining time comes from here (else it logs a warning on every call); it bounds an
       // in-progress record, as our lease does.
       lambdaContext: { getRemainingTimeInMillis: () => leaseMs },
-      ...(withLocalCache ? { useLocalCache: true, maxLocalCacheSize: operations * rounds } : {}),
+      ...(withLocalCache ? { useLocalCache: true, maxLocalCacheSize: operations } : {}),
     }),
     keyPrefix: `bench-peer-${run}${withLocalCache ? "-cached" : ""}`,
   });

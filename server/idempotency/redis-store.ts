@@ -1,7 +1,7 @@
 /**
- * The Redis store (IDEMPOTENCY_STORE=redis, Redis 7 or newer). Each (scope, key) is one string holding the record
- * as JSON: procedurePath, fingerprint, status, recoveryPoint, the lease (owner token and leaseUntil) while held,
- * the outcome once completed, firstSeenAt and expiresAt. It expires with the retention TTL, counted from the first
+ * The Redis store (IDEMPOTENCY_STORE=redis, Redis 7 or newer). Each (scope, key) is one string: the lease holder's
+ * owner token, then the record as JSON (procedurePath, fingerprint, status, recoveryPoint, leaseUntil while held,
+ * the outcome once completed, firstSeenAt and expiresAt). It expires with the retention TTL, counted from the first
  * claim; later writes keep that TTL.
  *
  * Every operation is one round trip:
@@ -9,10 +9,9 @@
  *   and returns it, so a replay costs this one command. The PX is the retention, not the lease: an unfinished key
  *   must outlive a lapsed lease, so that the retry taking it over resumes from its recovery point.
  * - read is one GET.
- * - Every other write (taking over a lapsed lease, advance, complete, release) is one compare-and-set Lua script:
- *   it replaces the record only if it is still exactly what the caller last saw. The store remembers, beside each
- *   lease it handed out, the record it last wrote under it; that record holds the owner token, so a holder whose
- *   lease was taken over, or anyone with a made-up token, changes nothing.
+ * - Every other write (taking over a lapsed lease, advance, complete, release) is one compare-and-set Lua script
+ *   on the owner token that starts the value: it replaces the record only while that token still holds it, so a
+ *   holder whose lease was taken over, or anyone with a made-up token, changes nothing.
  *
  * Times come from the app's clock, as in the MySQL store (servers are NTP-synchronised; leases are seconds long).
  *
@@ -37,32 +36,40 @@ import {
   StoreUnavailableError,
 } from "./store";
 
-/** The JSON kept under a key. Times are epoch milliseconds. */
+/** The JSON kept under a key, after the owner token. Times are epoch milliseconds. */
 interface StoredRecord {
   procedurePath: string;
   fingerprint: string;
   status: IdempotencyRecord["status"];
   recoveryPoint: string;
-  owner?: string;
   leaseUntil?: number;
   outcome?: StoredOutcome;
   firstSeenAt: number;
   expiresAt: number;
 }
 
-/** A record as written: its JSON text (what compare-and-set compares) and its fields. */
+/**
+ * A value is the lease holder's owner token (36 characters, or `noOwner`) followed by the record's JSON, so a
+ * script can fence a write by comparing the first 36 bytes, without parsing JSON inside Redis and without the
+ * caller sending the whole previous value.
+ */
+const tokenLength = 36;
+const noOwner = "-".repeat(tokenLength);
+
+/** A record as written: the value's text and its parts. */
 interface Written {
   raw: string;
+  owner: string;
   record: StoredRecord;
 }
 
 /**
- * KEYS: record. ARGV: the value the caller last saw, its replacement ('' deletes the key).
+ * KEYS: record. ARGV: the owner token the value must start with, its replacement ('' deletes the key).
  * Returns 1 once replaced, otherwise the current value (nil when the key is gone).
  */
 const compareAndSetScript = `
 local current = redis.call('GET', KEYS[1])
-if current ~= ARGV[1] then return current end
+if not current or string.sub(current, 1, ${tokenLength}) ~= ARGV[1] then return current end
 if ARGV[2] == '' then
   redis.call('DEL', KEYS[1])
 else
@@ -72,7 +79,7 @@ return 1
 `;
 
 interface Scripts {
-  idempotencyCompareAndSet(key: string, seen: string, replacement: string): Promise<1 | string | null>;
+  idempotencyCompareAndSet(key: string, owner: string, replacement: string): Promise<1 | string | null>;
 }
 
 /** The Redis key of a (scope, key) pair; the scope's length keeps pairs from running together. */
@@ -80,8 +87,12 @@ export function redisKey(ref: KeyRef): string {
   return `idem:${ref.scope.length}:${ref.scope}:${ref.key}`;
 }
 
-function written(record: StoredRecord): Written {
-  return { raw: JSON.stringify(record), record };
+function written(owner: string, record: StoredRecord): Written {
+  return { raw: owner + JSON.stringify(record), owner, record };
+}
+
+function parsed(raw: string): Written {
+  return { raw, owner: raw.slice(0, tokenLength), record: JSON.parse(raw.slice(tokenLength)) as StoredRecord };
 }
 
 function toRecord(ref: KeyRef, stored: StoredRecord): IdempotencyRecord {
@@ -100,7 +111,7 @@ function toRecord(ref: KeyRef, stored: StoredRecord): IdempotencyRecord {
 }
 
 /** The record without a lease: what release and complete leave behind. */
-function unleased({ owner: _owner, leaseUntil: _leaseUntil, ...record }: StoredRecord): StoredRecord {
+function unleased({ leaseUntil: _leaseUntil, ...record }: StoredRecord): StoredRecord {
   return record;
 }
 
@@ -160,19 +171,18 @@ export class RedisIdempotencyStore implements IdempotencyStore {
 
   async read(ref: KeyRef): Promise<IdempotencyRecord | null> {
     const raw = await this.run(() => this.redis.get(redisKey(ref)));
-    return raw === null ? null : toRecord(ref, JSON.parse(raw) as StoredRecord);
+    return raw === null ? null : toRecord(ref, parsed(raw).record);
   }
 
   async claim(request: ClaimRequest): Promise<ClaimResult> {
     const key = redisKey(request);
     const lease: Lease = { scope: request.scope, key: request.key, ownerToken: randomUUID() };
     const now = Date.now();
-    const fresh = written({
+    const fresh = written(lease.ownerToken, {
       procedurePath: request.procedurePath,
       fingerprint: request.fingerprint,
       status: "in_progress",
       recoveryPoint: initialRecoveryPoint,
-      owner: lease.ownerToken,
       leaseUntil: now + request.leaseMs,
       firstSeenAt: now,
       expiresAt: now + request.retentionMs,
@@ -191,14 +201,14 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     if (raw === null) return { outcome: "claimed", lease, record: toRecord(request, fresh.record) };
     this.held.delete(lease);
 
-    const existing = JSON.parse(raw) as StoredRecord;
-    const leaseLive = existing.owner !== undefined && (existing.leaseUntil ?? 0) > now;
-    if (existing.status === "completed" || existing.fingerprint !== request.fingerprint || leaseLive) {
-      return { outcome: "existing", record: toRecord(request, existing) };
+    const existing = parsed(raw);
+    const leaseLive = existing.owner !== noOwner && (existing.record.leaseUntil ?? 0) > now;
+    if (existing.record.status === "completed" || existing.record.fingerprint !== request.fingerprint || leaseLive) {
+      return { outcome: "existing", record: toRecord(request, existing.record) };
     }
     // An unfinished key whose lease lapsed or was released: the same request takes it over, keeping its progress.
-    const taken = written({ ...existing, owner: lease.ownerToken, leaseUntil: now + request.leaseMs });
-    const result = await this.run(() => this.redis.idempotencyCompareAndSet(key, raw, taken.raw));
+    const taken = written(lease.ownerToken, { ...existing.record, leaseUntil: now + request.leaseMs });
+    const result = await this.run(() => this.redis.idempotencyCompareAndSet(key, existing.owner, taken.raw));
     if (result === 1) {
       this.held.set(lease, taken);
       return { outcome: "claimed", lease, record: toRecord(request, taken.record) };
@@ -206,36 +216,44 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     // Gone (its retention passed) or changed by another request since it was read: let the caller look again.
     return result === null
       ? { outcome: "busy" }
-      : { outcome: "existing", record: toRecord(request, JSON.parse(result) as StoredRecord) };
+      : { outcome: "existing", record: toRecord(request, parsed(result).record) };
   }
 
-  /** Replaces the lease's record (or deletes it, given null) if it is still what this store last wrote there. */
-  private async replace(lease: Lease, next: (record: StoredRecord) => StoredRecord | null): Promise<void> {
+  /**
+   * Replaces the lease's record (or deletes it, given null) if the lease's owner token still holds it: a holder
+   * that was taken over, or anyone with a made-up token, changes nothing. The store builds the replacement from
+   * the record it last wrote under the lease, so only the token and the new value travel.
+   */
+  private async replace(
+    lease: Lease,
+    next: (record: StoredRecord) => { owner: string; record: StoredRecord } | null,
+  ): Promise<void> {
     const current = this.held.get(lease);
-    if (!current) throw new LeaseLostError(lease);
+    if (!current || current.owner !== lease.ownerToken) throw new LeaseLostError(lease);
     const replacement = next(current.record);
-    const update = replacement === null ? null : written(replacement);
+    const update = replacement === null ? null : written(replacement.owner, replacement.record);
     const result = await this.run(() =>
-      this.redis.idempotencyCompareAndSet(redisKey(lease), current.raw, update?.raw ?? ""),
+      this.redis.idempotencyCompareAndSet(redisKey(lease), lease.ownerToken, update?.raw ?? ""),
     );
     if (result !== 1) {
       this.held.delete(lease);
       throw new LeaseLostError(lease);
     }
-    if (update === null || update.record.owner === undefined) this.held.delete(lease);
+    if (update === null || update.owner === noOwner) this.held.delete(lease);
     else this.held.set(lease, update);
   }
 
   advance(lease: Lease, recoveryPoint: string, leaseMs: number): Promise<void> {
-    return this.replace(lease, (record) => ({ ...record, recoveryPoint, leaseUntil: Date.now() + leaseMs }));
+    return this.replace(lease, (record) => ({
+      owner: lease.ownerToken,
+      record: { ...record, recoveryPoint, leaseUntil: Date.now() + leaseMs },
+    }));
   }
 
   complete(lease: Lease, outcome: StoredOutcome): Promise<void> {
     return this.replace(lease, (record) => ({
-      ...unleased(record),
-      status: "completed",
-      recoveryPoint: finalRecoveryPoint,
-      outcome,
+      owner: noOwner,
+      record: { ...unleased(record), status: "completed", recoveryPoint: finalRecoveryPoint, outcome },
     }));
   }
 
@@ -245,6 +263,8 @@ export class RedisIdempotencyStore implements IdempotencyStore {
    * MySQL, it binds no request (a corrected retry may reuse the key).
    */
   release(lease: Lease): Promise<void> {
-    return this.replace(lease, (record) => (record.recoveryPoint === initialRecoveryPoint ? null : unleased(record)));
+    return this.replace(lease, (record) =>
+      record.recoveryPoint === initialRecoveryPoint ? null : { owner: noOwner, record: unleased(record) },
+    );
   }
 }
