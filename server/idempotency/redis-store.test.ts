@@ -1,11 +1,10 @@
-import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RedisServer, startRedisServer } from "@/testing/redis-server";
 import { openRedis } from "../redis";
 import { RedisIdempotencyStore } from "./redis-store";
-import { type ClaimRequest, StoreUnavailableError } from "./store";
-import { describeStoreConformance } from "./store-conformance";
+import { StoreUnavailableError } from "./store";
+import { claimRequest, describeStoreConformance } from "./store-conformance";
 
 let server: RedisServer;
 let redis: Redis;
@@ -22,14 +21,7 @@ afterAll(async () => {
 
 describeStoreConformance("Redis", async () => new RedisIdempotencyStore(redis));
 
-const request = (): ClaimRequest => ({
-  scope: randomUUID(),
-  key: randomUUID(),
-  procedurePath: "orders.place",
-  fingerprint: "a".repeat(64),
-  leaseMs: 30_000,
-  retentionMs: 60_000,
-});
+const request = () => claimRequest();
 
 describe("Redis store release", () => {
   it("forgets a key released before any step was recorded, as a rolled-back claim would be", async () => {

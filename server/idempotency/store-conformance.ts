@@ -8,6 +8,17 @@ import { type ClaimRequest, type IdempotencyStore, LeaseLostError, type StoredOu
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A claim of a fresh key by a fresh customer; store tests override what they exercise. */
+export const claimRequest = (overrides: Partial<ClaimRequest> = {}): ClaimRequest => ({
+  scope: randomUUID(),
+  key: randomUUID(),
+  procedurePath: "orders.place",
+  fingerprint: "a".repeat(64),
+  leaseMs: 30_000,
+  retentionMs: 60_000,
+  ...overrides,
+});
+
 export function describeStoreConformance(name: string, openStore: () => Promise<IdempotencyStore>) {
   describe(`${name} idempotency store`, () => {
     let store: IdempotencyStore;
@@ -15,15 +26,7 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
       store = await openStore();
     });
 
-    const request = (overrides: Partial<ClaimRequest> = {}): ClaimRequest => ({
-      scope: randomUUID(),
-      key: randomUUID(),
-      procedurePath: "orders.place",
-      fingerprint: "a".repeat(64),
-      leaseMs: 30_000,
-      retentionMs: 60_000,
-      ...overrides,
-    });
+    const request = claimRequest;
     const success: StoredOutcome = { kind: "success", body: '{"order":{"id":7}}' };
 
     it("grants the first claim of a key a lease, starting at the first recovery point", async () => {
