@@ -8,7 +8,8 @@ import {
 import mysql from "mysql2/promise";
 import * as schema from "./schema";
 
-export type Database = MySql2Database<typeof schema>;
+/** The pool-backed database; `$client` is the mysql2 pool, for code that needs one connection for a while. */
+export type Database = MySql2Database<typeof schema> & { $client: mysql.Pool };
 /** A transaction handle as Drizzle passes it to `db.transaction(tx => …)`. */
 export type Transaction = Parameters<Parameters<Database["transaction"]>[0]>[0];
 /** The pool or a transaction: both run the same statements. */
@@ -36,6 +37,10 @@ export function openDatabase(url: string, options: PoolOptions = {}): DatabaseHa
     connectionLimit: options.poolSize ?? 10,
     connectTimeout: 5_000,
     enableKeepAlive: true,
+    // The idempotency store sends its claim with START TRANSACTION and its completion with COMMIT, each pair as
+    // one query (server/idempotency/mysql-store.ts), saving two round trips per guarded request. Every
+    // statement is built by Drizzle with escaped parameters; no SQL text is ever made from input.
+    multipleStatements: true,
   });
   const lockWait = Math.max(1, Math.ceil(options.lockWaitTimeoutSeconds ?? 2));
   pool.pool.on("connection", (connection) => {

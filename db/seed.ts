@@ -1,6 +1,6 @@
 /** The demo catalog a fresh database starts with. */
 import { count } from "drizzle-orm";
-import type { Database } from "./client";
+import type { Executor } from "./client";
 import { categories, productCategories, products } from "./schema";
 
 const demoCategories = [
@@ -58,7 +58,7 @@ const demoProducts = [
  * Seeds the demo catalog into an empty database. A catalog that already has products is left alone, so running
  * setup again changes nothing, including renames and links made through the app since.
  */
-export async function seedDemoCatalog(db: Database): Promise<void> {
+export async function seedDemoCatalog(db: Executor): Promise<void> {
   const [catalog] = await db.select({ size: count() }).from(products);
   if ((catalog?.size ?? 0) > 0) return;
 

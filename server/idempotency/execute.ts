@@ -46,7 +46,10 @@ export interface ExecutionHooks {
   checkpoint?(point: "claimed" | "before-commit"): void;
 }
 
-/** Runs `fn` inside one business-database transaction and returns what it returned. */
+/**
+ * Runs `fn` inside one business-database transaction and returns what it returned: how `inTransaction` gets a
+ * transaction when the store lives outside the database (a store inside it opens its own).
+ */
 export type Transact = <R>(fn: (transaction: unknown) => Promise<R>) => Promise<R>;
 
 /** What a multi-step (leased) piece of work sees: where to resume and how to record progress. */
@@ -205,24 +208,23 @@ export class IdempotentExecution {
    */
   async inTransaction<T, Tx>(transact: Transact, work: (transaction: Tx) => Promise<T>): Promise<WithIdempotency<T>> {
     const { store } = this.settings;
-    if (!store.withinTransaction) {
+    if (!store.transaction) {
       return this.withLease(() => transact((transaction) => work(transaction as Tx)));
     }
     // The claim's duplicate check inside the transaction is the store lookup: only the replay cache is asked first.
     const completed = await this.lookUp(false);
     if (completed) return this.replay(completed);
 
-    const joinStore = store.withinTransaction.bind(store);
+    const inStoreTransaction = store.transaction.bind(store);
     const deadline = Date.now() + this.settings.waitMs;
     for (;;) {
       try {
-        const result = await transact(async (transaction) => {
-          const inTransaction = joinStore(transaction);
-          const claim = await this.claim(() => inTransaction.claim(this.request), deadline);
+        const result = await inStoreTransaction(async (transaction, scoped) => {
+          const claim = await this.claim(() => scoped.claim(this.request), deadline);
           if ("completed" in claim) return claim;
           this.hooks.checkpoint?.("claimed");
           const body = JSON.stringify(await work(transaction as Tx));
-          await inTransaction.complete(claim.claimed.lease, { kind: "success", body });
+          await scoped.complete(claim.claimed.lease, { kind: "success", body });
           this.hooks.checkpoint?.("before-commit");
           return { record: claim.claimed.record, body };
         });
@@ -235,6 +237,7 @@ export class IdempotentExecution {
           await sleep(25);
           continue;
         }
+        if (error instanceof LeaseLostError) throw inFlight(500);
         const outcome = finalOutcomeOf(error);
         if (outcome) return this.storeFinalError<T>(outcome);
         throw error;

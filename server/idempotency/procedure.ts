@@ -9,7 +9,7 @@
  * `IdempotentExecution` that runs the contract: run once, replay after.
  */
 import type { z } from "zod";
-import type { Transaction } from "@/db/client";
+import type { Executor, Transaction } from "@/db/client";
 import { appError } from "../errors";
 import { crashIfRequested } from "../faults";
 import { type Context, customerProcedure } from "../trpc";
@@ -72,8 +72,7 @@ export function idempotentProcedure<Shape extends z.ZodRawShape>(
       const idempotency = {
         key,
         /** Work inside the business database: claim, writes and outcome commit together. */
-        inTransaction: <T>(work: (tx: Transaction) => Promise<T>) =>
-          execution.inTransaction<T, Transaction>(transact, work),
+        inTransaction: <T>(work: (tx: Executor) => Promise<T>) => execution.inTransaction<T, Executor>(transact, work),
         /** Multi-step work with side effects outside the database: resumable from recorded points. */
         withLease: <T>(work: (step: LeasedStep) => Promise<T>) => execution.withLease(work),
         /** Named points inside the work where tests may inject a crash. */

@@ -71,18 +71,24 @@ export interface IdempotencyStore {
   /** Gives up the lease without a final outcome (a transient failure): the next claim resumes at once. */
   release(lease: Lease): Promise<void>;
   /**
-   * Present when the store lives in the business database. Returns a view of the store whose reads and writes
-   * run inside the given business transaction, so a claim, the business write and the completion commit
-   * together or not at all. The transaction's type is the store's own business; callers pass what their
-   * database gave them.
+   * Present when the store lives in the business database. Runs `body` in one business transaction that the
+   * store opens, with a view of the store whose claim and completion belong to that transaction, so a claim,
+   * the business writes and the completion commit together or not at all. The business handle's type is the
+   * store's own business; callers pass it on to code written for their database.
    */
-  withinTransaction?(transaction: unknown): IdempotencyStore;
+  transaction?<R>(body: (business: unknown, store: TransactionScopedStore) => Promise<R>): Promise<R>;
   /**
    * True when `claim` is one round trip that also returns a completed record, so a replay costs no more through
    * `claim` than through `read`: callers then claim at once, sparing every first execution a round trip.
    */
   readonly claimIsSingleRoundTrip?: boolean;
 }
+
+/**
+ * The store inside a business transaction: a claim holds the key until the transaction ends, and a completion
+ * may be held back until the commit (it takes effect with the business writes, never without them).
+ */
+export type TransactionScopedStore = Pick<IdempotencyStore, "claim" | "complete">;
 
 /** The store could not be reached or answered too slowly: fail closed, execute nothing. */
 export class StoreUnavailableError extends Error {

@@ -1,7 +1,7 @@
 /** Placing orders: prices and names come from the database, never from the client. */
 import { and, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
-import type { Executor, Transaction } from "@/db/client";
+import type { Executor } from "@/db/client";
 import { orderItems, type orderStatuses, orders, products } from "@/db/schema";
 import { appError, isDuplicateKeyError } from "../errors";
 
@@ -53,7 +53,7 @@ export async function loadOrder(tx: Executor, orderId: number): Promise<PlacedOr
  * idempotency record has expired cannot create a second order: the existing one is returned instead.
  */
 export async function placeOrder(
-  tx: Transaction,
+  tx: Executor,
   customerId: string,
   placementKey: string,
   cart: Cart,
