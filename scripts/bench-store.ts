@@ -9,7 +9,9 @@
  *
  * Each phase runs BENCH_OPERATIONS calls (default 20000) from 16 concurrent callers, after a warm-up round; the
  * figures are medians of five rounds, the contenders taking turns within each. First executions use fresh keys;
- * replays repeat the same keys.
+ * replays repeat the same keys. Every round builds its contenders afresh and each phase starts after a full
+ * garbage collection (the script runs with --expose-gc), so no contender pays for what another left in the heap
+ * (the in-process caches hold tens of thousands of records).
  */
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
@@ -134,8 +136,15 @@ function floorOnRedisClient(client: RedisClient): Contender {
   };
 }
 
+const collectGarbage: () => void =
+  (globalThis as { gc?: () => void }).gc ??
+  (() => {
+    throw new Error("Run with --expose-gc (npm run bench:store does)");
+  });
+
 /** Calls per second for `count` calls from `concurrency` callers. */
 async function measure(count: number, operation: (index: number) => Promise<unknown>): Promise<number> {
+  collectGarbage();
   let next = 0;
   const started = performance.now();
   await Promise.all(
@@ -175,26 +184,30 @@ async function main() {
   const redisClient = createRedisClient();
   redisClient.on("error", (error: Error) => console.error(`@redis/client: ${error.message}`));
   await Promise.all([redisClient.connect(), once(ioredis, "ready")]);
-  const floor = floorOnIoredis(ioredis);
-  const ours = oursOn(ioredis);
-  const peer = peerOn(redisClient);
-  const oursCached = oursOn(ioredis, true);
-  const peerCached = peerOn(redisClient, true);
-  const contenders = [floor, floorOnRedisClient(redisClient), ours, peer, oursCached, peerCached];
+  const buildContenders = (): [Contender, Contender, Contender, Contender, Contender, Contender] => [
+    floorOnIoredis(ioredis),
+    floorOnRedisClient(redisClient),
+    oursOn(ioredis),
+    peerOn(redisClient),
+    oursOn(ioredis, true),
+    peerOn(redisClient, true),
+  ];
+  const contenders = buildContenders();
+  const [floor, , ours, peer, oursCached, peerCached] = contenders;
 
   try {
     for (const contender of contenders) await phases(contender, warmUpOperations, "warm-up");
     const figures = new Map(
-      contenders.map((contender) => [contender, { first: [] as number[], replay: [] as number[] }]),
+      contenders.map((contender) => [contender.name, { first: [] as number[], replay: [] as number[] }]),
     );
     for (let round = 0; round < rounds; round += 1) {
-      for (const contender of contenders) {
+      for (const contender of buildContenders()) {
         const { first, replay } = await phases(contender, operations, `round-${round}`);
-        figures.get(contender)?.first.push(first);
-        figures.get(contender)?.replay.push(replay);
+        figures.get(contender.name)?.first.push(first);
+        figures.get(contender.name)?.replay.push(replay);
       }
     }
-    const rate = (contender: Contender, phase: Phase) => median(figures.get(contender)?.[phase] ?? []);
+    const rate = (contender: Contender, phase: Phase) => median(figures.get(contender.name)?.[phase] ?? []);
     const ratio = (a: Contender, b: Contender, phase: Phase) => rate(a, phase) / rate(b, phase);
     const verdict = (value: number, goal: number) =>
       `${value.toFixed(2)}× (goal ≥ ${goal}×: ${value >= goal ? "met" : "MISSED"})`;
