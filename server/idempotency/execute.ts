@@ -122,15 +122,13 @@ function unavailable(message = notChecked): TRPCError {
 }
 
 /** Store failures fail closed: nothing runs unguarded. */
-async function guarded<T>(operation: Promise<T>, message = notChecked): Promise<T> {
-  try {
-    return await operation;
-  } catch (error) {
+function guarded<T>(operation: Promise<T>, message = notChecked): Promise<T> {
+  return operation.catch((error: unknown) => {
     // Our lease was taken over: the new holder's answer is the one that counts.
     if (error instanceof LeaseLostError) throw inFlight(500);
     if (error instanceof StoreUnavailableError || isTransientInfrastructureError(error)) throw unavailable(message);
     throw error;
-  }
+  });
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -186,16 +184,23 @@ export class IdempotentExecution {
     return answer<T>(record, outcome, false);
   }
 
+  /** The fast path: a completed key this process has seen replays from memory, with no store round trip. */
+  private remembered(): IdempotencyRecord | null {
+    const record = this.settings.completed?.get(this.call);
+    return record ? this.completedOrNull(record) : null;
+  }
+
   /**
-   * The fast path: a completed key replays from memory, or after one store read, with no claim.
-   * `askStore: false` skips the read when the claim itself answers a replay as cheaply (a claim in the store's
-   * own transaction, or a store whose claim is one round trip): reading first would only cost every first
-   * execution one more.
+   * A completed key replays after one store read, with no claim. Stores whose claim answers a replay as cheaply
+   * (a claim in the store's own transaction, or one round trip) skip this: reading first would only cost every
+   * first execution one more round trip.
    */
-  private async lookUp(askStore: boolean): Promise<IdempotencyRecord | null> {
-    const record =
-      this.settings.completed?.get(this.call) ?? (askStore ? await guarded(this.settings.store.read(this.call)) : null);
-    if (!record) return null;
+  private async read(): Promise<IdempotencyRecord | null> {
+    const record = await guarded(this.settings.store.read(this.call));
+    return record ? this.completedOrNull(record) : null;
+  }
+
+  private completedOrNull(record: IdempotencyRecord): IdempotencyRecord | null {
     assertSameRequest(record, this.call);
     return record.status === "completed" ? record : null;
   }
@@ -212,7 +217,7 @@ export class IdempotentExecution {
       return this.withLease(() => transact((transaction) => work(transaction as Tx)));
     }
     // The claim's duplicate check inside the transaction is the store lookup: only the replay cache is asked first.
-    const completed = await this.lookUp(false);
+    const completed = this.remembered();
     if (completed) return this.replay(completed);
 
     const inStoreTransaction = store.transaction.bind(store);
@@ -257,7 +262,7 @@ export class IdempotentExecution {
    * the work records each committed step with `advance`, and a later attempt resumes from the last one.
    */
   async withLease<T>(work: (step: LeasedStep) => Promise<T>): Promise<WithIdempotency<T>> {
-    const completed = await this.lookUp(!this.settings.store.claimIsSingleRoundTrip);
+    const completed = this.remembered() ?? (this.settings.store.claimIsSingleRoundTrip ? null : await this.read());
     if (completed) return this.replay(completed);
 
     const { store, leaseMs } = this.settings;

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 
 /** JSON with object keys sorted at every depth, so equal inputs have equal text whatever their key order. */
 export function canonicalJson(value: unknown): string {
@@ -11,9 +11,5 @@ export function canonicalJson(value: unknown): string {
 
 /** SHA-256 (hex) of the procedure path and the canonical input (without the idempotency key). */
 export function requestFingerprint(procedurePath: string, input: unknown): string {
-  return createHash("sha256")
-    .update(procedurePath)
-    .update("\n")
-    .update(canonicalJson(input) ?? "null")
-    .digest("hex");
+  return hash("sha256", `${procedurePath}\n${canonicalJson(input) ?? "null"}`, "hex");
 }

@@ -49,9 +49,9 @@ interface StoredRecord {
 }
 
 /**
- * A value is the lease holder's owner token (36 characters, or `noOwner`) followed by the record's JSON, so a
- * script can fence a write by comparing the first 36 bytes, without parsing JSON inside Redis and without the
- * caller sending the whole previous value.
+ * A value is the lease holder's owner token (36 characters, or `noOwner`) followed by the record's JSON (and a
+ * success's body, see `written`), so a script can fence a write by comparing the first 36 bytes, without parsing
+ * JSON inside Redis and without the caller sending the whole previous value.
  */
 const tokenLength = 36;
 const noOwner = "-".repeat(tokenLength);
@@ -87,12 +87,23 @@ export function redisKey(ref: KeyRef): string {
   return `idem:${ref.scope.length}:${ref.scope}:${ref.key}`;
 }
 
+/**
+ * A success's body is JSON text already: it follows the record's JSON after a newline (which JSON.stringify never
+ * writes), so it is neither escaped when written nor unescaped when read.
+ */
 function written(owner: string, record: StoredRecord): Written {
-  return { raw: owner + JSON.stringify(record), owner, record };
+  if (record.outcome?.kind !== "success") return { raw: owner + JSON.stringify(record), owner, record };
+  const { outcome, ...rest } = record;
+  return { raw: `${owner}${JSON.stringify(rest)}\n${outcome.body}`, owner, record };
 }
 
 function parsed(raw: string): Written {
-  return { raw, owner: raw.slice(0, tokenLength), record: JSON.parse(raw.slice(tokenLength)) as StoredRecord };
+  const owner = raw.slice(0, tokenLength);
+  const bodyAt = raw.indexOf("\n", tokenLength);
+  if (bodyAt === -1) return { raw, owner, record: JSON.parse(raw.slice(tokenLength)) as StoredRecord };
+  const record = JSON.parse(raw.slice(tokenLength, bodyAt)) as StoredRecord;
+  record.outcome = { kind: "success", body: raw.slice(bodyAt + 1) };
+  return { raw, owner, record };
 }
 
 function toRecord(ref: KeyRef, stored: StoredRecord): IdempotencyRecord {
@@ -160,13 +171,16 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     }
   }
 
-  private async run<T>(command: () => Promise<T>): Promise<T> {
-    if (this.redis.status !== "ready") await this.untilConnected();
+  private run<T>(command: () => Promise<T>): Promise<T> {
+    let sent: Promise<T>;
     try {
-      return await command();
+      sent = this.redis.status === "ready" ? command() : this.untilConnected().then(command);
     } catch (error) {
-      throw storeError(error);
+      return Promise.reject(storeError(error));
     }
+    return sent.catch((error: unknown) => {
+      throw storeError(error);
+    });
   }
 
   async read(ref: KeyRef): Promise<IdempotencyRecord | null> {
