@@ -8,8 +8,8 @@
  *   the result) and one for a replay (fetch the result), on each of the two clients.
  *
  * Each phase runs BENCH_OPERATIONS calls (default 20000) from 16 concurrent callers, after a warm-up round; the
- * figures are medians of five rounds, the contenders taking turns within each. First executions use fresh keys;
- * replays repeat the same keys. Every round builds its contenders afresh and each phase starts after a full
+ * figures are medians of BENCH_ROUNDS rounds (default 7), the contenders taking turns within each. First
+ * executions use fresh keys; replays repeat the same keys. Every round builds its contenders afresh and each phase starts after a full
  * garbage collection (the script runs with --expose-gc), so no contender pays for what another left in the heap
  * (the in-process caches hold tens of thousands of records).
  */
@@ -28,7 +28,7 @@ import { openRedis } from "@/server/redis";
 const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const operations = Number(process.env.BENCH_OPERATIONS ?? 20_000);
 const concurrency = 16;
-const rounds = 5;
+const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
 const warmUpOperations = 2000;
 const leaseMs = 30_000;
 const retentionMs = 600_000;
@@ -201,20 +201,26 @@ async function main() {
       contenders.map((contender) => [contender.name, { first: [] as number[], replay: [] as number[] }]),
     );
     for (let round = 0; round < rounds; round += 1) {
-      for (const contender of buildContenders()) {
+      // Each round starts with another contender, so none always runs right after the same neighbour.
+      const fresh = buildContenders();
+      const order = [...fresh.slice(round % fresh.length), ...fresh.slice(0, round % fresh.length)];
+      for (const contender of order) {
         const { first, replay } = await phases(contender, operations, `round-${round}`);
         figures.get(contender.name)?.first.push(first);
         figures.get(contender.name)?.replay.push(replay);
       }
     }
-    const rate = (contender: Contender, phase: Phase) => median(figures.get(contender.name)?.[phase] ?? []);
-    const ratio = (a: Contender, b: Contender, phase: Phase) => rate(a, phase) / rate(b, phase);
+    const samples = (contender: Contender, phase: Phase) => figures.get(contender.name)?.[phase] ?? [];
+    const rate = (contender: Contender, phase: Phase) => median(samples(contender, phase));
+    /** The median of the rounds' own ratios: both sides of each ratio ran seconds apart, in the same spell. */
+    const ratio = (a: Contender, b: Contender, phase: Phase) =>
+      median(samples(a, phase).map((value, round) => value / (samples(b, phase)[round] as number)));
     const verdict = (value: number, goal: number) =>
       `${value.toFixed(2)}× (goal ≥ ${goal}×: ${value >= goal ? "met" : "MISSED"})`;
 
     console.log(
       `bench:store: Redis at ${new URL(redisUrl).host}, ${concurrency} concurrent callers, ${operations} calls per ` +
-        `phase, median of ${rounds} rounds after a warm-up`,
+        `phase, median of ${rounds} rounds after a warm-up (ratios: median of each round's ratio)`,
     );
     console.log(`${"".padEnd(56)}${"first executions/s".padStart(20)}${"replays/s".padStart(12)}`);
     for (const contender of contenders) {
@@ -236,6 +242,11 @@ async function main() {
     console.log(
       `peer / floor: first ${ratio(peer, floor, "first").toFixed(2)}×, replay ${ratio(peer, floor, "replay").toFixed(2)}×`,
     );
+    const perRound = (phase: Phase) =>
+      samples(ours, phase)
+        .map((value, round) => (value / (samples(peer, phase)[round] as number)).toFixed(2))
+        .join(" ");
+    console.log(`ours / peer in each round: first ${perRound("first")}; replay ${perRound("replay")}`);
     console.log("checked: ours and peer ran the function once per key on first executions and never on replays");
   } finally {
     await Promise.all([
