@@ -182,7 +182,6 @@ export const idempotencyStatuses = ["in_progress", "completed"] as const;
 export const idempotencyKeys = mysqlTable(
   "idempotency_keys",
   {
-    id: int("id").autoincrement().primaryKey(),
     customerId: char("customer_id", { length: 36 }).notNull(),
     /** Binary, so keys compare byte for byte ("abc" and "ABC" are different keys). */
     idempotencyKey: varbinary("idempotency_key", { length: 255 }).notNull(),
@@ -201,7 +200,9 @@ export const idempotencyKeys = mysqlTable(
     updatedAt: updatedAt(),
   },
   (t) => [
-    uniqueIndex("idempotency_keys_customer_key").on(t.customerId, t.idempotencyKey),
+    // The key itself is the primary key: a claim inserts into one clustered index (plus the purge's expiry
+    // index) rather than also into a surrogate id's.
+    primaryKey({ name: "idempotency_keys_customer_key", columns: [t.customerId, t.idempotencyKey] }),
     index("idempotency_keys_expires_at").on(t.expiresAt),
   ],
 );

@@ -17,7 +17,7 @@ import { createTestDatabase } from "../testing/test-database";
 
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const stormKeys = Number(process.env.BENCH_STORM_KEYS ?? 400);
 const port = Number(process.env.BENCH_PORT ?? 3500);
 

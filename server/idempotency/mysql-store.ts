@@ -153,7 +153,7 @@ export class MysqlIdempotencyStore implements IdempotencyStore {
     };
     try {
       await insertClaim(fresh);
-      return { outcome: "claimed", lease, record: toRecord({ id: 0, updatedAt: now, ...fresh }) };
+      return { outcome: "claimed", lease, record: toRecord({ updatedAt: now, ...fresh }) };
     } catch (error) {
       // The original's transaction still holds the row: it is in flight.
       if (driverErrorCodes(error).includes("ER_LOCK_WAIT_TIMEOUT")) return { outcome: "busy" };
@@ -171,7 +171,7 @@ export class MysqlIdempotencyStore implements IdempotencyStore {
         .set(fresh)
         .where(and(byRef(request), lt(idempotencyKeys.expiresAt, now)));
       if (affectedRows(restarted) === 1) {
-        return { outcome: "claimed", lease, record: toRecord({ id: 0, updatedAt: now, ...fresh }) };
+        return { outcome: "claimed", lease, record: toRecord({ updatedAt: now, ...fresh }) };
       }
     } else if (
       row.status === "in_progress" &&
