@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: the idempotency layer's cost and payoff against a production build, in one run.
  * Prints requests/s, p50 and p99 for: the ceiling (session.me, no table), the business write without the layer
- * (bench.placeOrderUnguarded), orders.place first executions, replays (medians of BENCH_ROUNDS rounds, default 5,
+ * (bench.placeOrderUnguarded), orders.place first executions, replays (medians of BENCH_ROUNDS rounds, default 7,
  * in which the phases take turns, each round starting with another), and a duplicate storm. Ratios are the
  * medians of each round's own ratio.
  * Needs `npm run build` first. Figures only; nothing here passes or fails.
@@ -18,7 +18,7 @@ import { createTestDatabase } from "../testing/test-database";
 
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
 const stormKeys = Number(process.env.BENCH_STORM_KEYS ?? 400);
 const port = Number(process.env.BENCH_PORT ?? 3500);
 
