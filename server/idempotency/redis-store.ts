@@ -93,8 +93,15 @@ export function redisKey(ref: KeyRef): string {
  */
 function written(owner: string, record: StoredRecord): Written {
   if (record.outcome?.kind !== "success") return { raw: owner + JSON.stringify(record), owner, record };
-  const { outcome, ...rest } = record;
-  return { raw: `${owner}${JSON.stringify(rest)}\n${outcome.body}`, owner, record };
+  const header: StoredRecord = {
+    procedurePath: record.procedurePath,
+    fingerprint: record.fingerprint,
+    status: record.status,
+    recoveryPoint: record.recoveryPoint,
+    firstSeenAt: record.firstSeenAt,
+    expiresAt: record.expiresAt,
+  };
+  return { raw: `${owner}${JSON.stringify(header)}\n${record.outcome.body}`, owner, record };
 }
 
 function parsed(raw: string): Written {
@@ -277,7 +284,16 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   complete(lease: Lease, outcome: StoredOutcome): Promise<void> {
     return this.replace(lease, (record) => ({
       owner: noOwner,
-      record: { ...unleased(record), status: "completed", recoveryPoint: finalRecoveryPoint, outcome },
+      // Spelled out rather than spread: this runs on every first execution, and copying by spread costs more.
+      record: {
+        procedurePath: record.procedurePath,
+        fingerprint: record.fingerprint,
+        status: "completed",
+        recoveryPoint: finalRecoveryPoint,
+        outcome,
+        firstSeenAt: record.firstSeenAt,
+        expiresAt: record.expiresAt,
+      },
     }));
   }
 
