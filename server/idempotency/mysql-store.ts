@@ -135,8 +135,9 @@ export class MysqlIdempotencyStore implements IdempotencyStore {
 
   /**
    * Runs `body` as one business transaction on one pooled connection. The scoped store's first claim travels
-   * with `START TRANSACTION`, and its completion is held back to travel with `COMMIT`: if `body` throws, or the
-   * process dies before the commit, neither the key nor any business row remains.
+   * with `START TRANSACTION` (so `body` claims before any business statement), and its completion is held back
+   * to travel with `COMMIT`: if `body` throws, or the process dies before the commit, neither the key nor any
+   * business row remains.
    */
   async transaction<R>(body: (business: Executor, store: TransactionScopedStore) => Promise<R>): Promise<R> {
     const connection = await this.db.$client.getConnection();

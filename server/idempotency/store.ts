@@ -73,8 +73,9 @@ export interface IdempotencyStore {
   /**
    * Present when the store lives in the business database. Runs `body` in one business transaction that the
    * store opens, with a view of the store whose claim and completion belong to that transaction, so a claim,
-   * the business writes and the completion commit together or not at all. The business handle's type is the
-   * store's own business; callers pass it on to code written for their database.
+   * the business writes and the completion commit together or not at all. `body` claims before it writes
+   * anything (the MySQL store opens the transaction with that claim). The business handle's type is the store's
+   * own business; callers pass it on to code written for their database.
    */
   transaction?<R>(body: (business: unknown, store: TransactionScopedStore) => Promise<R>): Promise<R>;
   /**
