@@ -66,7 +66,7 @@ type InsertClaim = (row: ClaimRow) => Promise<unknown>;
  * The claim and the completion, the statements every first execution sends, built once with placeholders:
  * Drizzle's query builder costs tens of microseconds a call.
  */
-function guardedTransactionStatements(db: Executor) {
+function prebuiltStatements(db: Executor) {
   const claim = db
     .insert(idempotencyKeys)
     .values({
@@ -124,13 +124,13 @@ async function sendTogether(connection: PoolConnection, statements: (Query | str
 }
 
 export class MysqlIdempotencyStore implements IdempotencyStore {
-  private readonly statements: ReturnType<typeof guardedTransactionStatements>;
+  private readonly statements: ReturnType<typeof prebuiltStatements>;
 
   constructor(
     private readonly db: Database,
     private readonly now: () => Date = () => new Date(),
   ) {
-    this.statements = guardedTransactionStatements(db);
+    this.statements = prebuiltStatements(db);
   }
 
   /**
@@ -145,9 +145,10 @@ export class MysqlIdempotencyStore implements IdempotencyStore {
     let begun = false;
     let completion: { lease: Lease; statement: Query } | undefined;
     const insertClaim: InsertClaim = (row) => {
-      if (begun) return business.insert(idempotencyKeys).values(row);
+      const claim = this.statements.claim(row);
+      if (begun) return connection.query(claim.sql, claim.params);
       begun = true;
-      return sendTogether(connection, ["START TRANSACTION", this.statements.claim(row)]);
+      return sendTogether(connection, ["START TRANSACTION", claim]);
     };
     const scoped: TransactionScopedStore = {
       claim: (request) => this.claimWith(business, insertClaim, request),
@@ -189,7 +190,14 @@ export class MysqlIdempotencyStore implements IdempotencyStore {
   }
 
   claim(request: ClaimRequest): Promise<ClaimResult> {
-    return this.claimWith(this.db, (row) => this.db.insert(idempotencyKeys).values(row), request);
+    return this.claimWith(
+      this.db,
+      (row) => {
+        const claim = this.statements.claim(row);
+        return this.db.$client.query(claim.sql, claim.params);
+      },
+      request,
+    );
   }
 
   private async claimWith(db: Executor, insertClaim: InsertClaim, request: ClaimRequest): Promise<ClaimResult> {
