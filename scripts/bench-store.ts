@@ -9,9 +9,9 @@
  *
  * Each phase runs BENCH_OPERATIONS calls (default 20000) from 16 concurrent callers, after a warm-up round; the
  * figures are medians of BENCH_ROUNDS rounds (default 7), the contenders taking turns within each. First
- * executions use fresh keys; replays repeat the same keys. Every round builds its contenders afresh and each phase starts after a full
- * garbage collection (the script runs with --expose-gc), so no contender pays for what another left in the heap
- * (the in-process caches hold tens of thousands of records).
+ * executions use fresh keys; replays repeat the same keys. Every round builds its contenders afresh and each
+ * phase starts after a full garbage collection (the script runs with --expose-gc), so no contender pays for what
+ * another left in the heap (the in-process caches hold tens of thousands of records).
  */
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
@@ -212,9 +212,10 @@ async function main() {
     }
     const samples = (contender: Contender, phase: Phase) => figures.get(contender.name)?.[phase] ?? [];
     const rate = (contender: Contender, phase: Phase) => median(samples(contender, phase));
+    const roundRatios = (a: Contender, b: Contender, phase: Phase) =>
+      samples(a, phase).map((value, round) => value / (samples(b, phase)[round] as number));
     /** The median of the rounds' own ratios: both sides of each ratio ran seconds apart, in the same spell. */
-    const ratio = (a: Contender, b: Contender, phase: Phase) =>
-      median(samples(a, phase).map((value, round) => value / (samples(b, phase)[round] as number)));
+    const ratio = (a: Contender, b: Contender, phase: Phase) => median(roundRatios(a, b, phase));
     const verdict = (value: number, goal: number) =>
       `${value.toFixed(2)}× (goal ≥ ${goal}×: ${value >= goal ? "met" : "MISSED"})`;
 
@@ -243,8 +244,8 @@ async function main() {
       `peer / floor: first ${ratio(peer, floor, "first").toFixed(2)}×, replay ${ratio(peer, floor, "replay").toFixed(2)}×`,
     );
     const perRound = (phase: Phase) =>
-      samples(ours, phase)
-        .map((value, round) => (value / (samples(peer, phase)[round] as number)).toFixed(2))
+      roundRatios(ours, peer, phase)
+        .map((value) => value.toFixed(2))
         .join(" ");
     console.log(`ours / peer in each round: first ${perRound("first")}; replay ${perRound("replay")}`);
     console.log("checked: ours and peer ran the function once per key on first executions and never on replays");
