@@ -4,14 +4,38 @@
  * command are bounded by a timeout. A dropped connection is retried forever with a short backoff, so the first
  * request after Redis is back finds it connected.
  */
-import { Redis } from "ioredis";
+import { type Command, Redis } from "ioredis";
 import { env } from "./env";
 
 /** Bounds both connecting and each command; a store call waits at most this long for a connection. */
 export const redisTimeoutMs = 1000;
 
+/**
+ * Commands sent in the same tick leave in one socket write: the socket is corked at the tick's first command and
+ * uncorked once the tick's code has run (Node's own idiom for batching writes), saving a system call per command
+ * under concurrent requests. Unlike ioredis's auto-pipelining, no command waits for an earlier batch's replies,
+ * and no pipeline object is built per batch. Measured in `npm run bench:store`'s set-up, against
+ * auto-pipelining: about two fifths less CPU per first execution, a sixth less per replay.
+ */
+class CoalescingRedis extends Redis {
+  private corked = false;
+
+  override sendCommand(command: Command, stream?: Parameters<Redis["sendCommand"]>[1]): unknown {
+    const socket = this.stream;
+    if (!stream && socket && !this.corked) {
+      this.corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        socket.uncork();
+      });
+    }
+    return super.sendCommand(command, stream);
+  }
+}
+
 export function openRedis(url: string): Redis {
-  const redis = new Redis(url, {
+  const redis = new CoalescingRedis(url, {
     connectTimeout: redisTimeoutMs,
     commandTimeout: redisTimeoutMs,
     maxRetriesPerRequest: 0,
@@ -19,9 +43,6 @@ export function openRedis(url: string): Redis {
     autoResendUnfulfilledCommands: false,
     // Stays under redisTimeoutMs, so a call waiting for the connection sees the next attempt.
     retryStrategy: (attempt) => Math.min(attempt * 50, 500),
-    // Commands issued in the same tick share one write, saving a system call per command under concurrent
-    // requests. A batch waits for the one in flight, which the command timeout bounds.
-    enableAutoPipelining: true,
   });
   // One line per outage rather than one per reconnect attempt; the URL is left out as it may hold a password.
   const where = `Redis at ${redis.options.host}:${redis.options.port}`;
