@@ -6,6 +6,7 @@
 import { TRPCError } from "@trpc/server";
 import { appError, ErrorDetails, isTransientInfrastructureError } from "../errors";
 import type { CompletedRecordCache } from "./completed-cache";
+import { isoTimestamp } from "./iso-time";
 import {
   type ClaimRequest,
   type ClaimResult,
@@ -80,8 +81,8 @@ function metaOf(record: Pick<IdempotencyRecord, "key" | "firstSeenAt" | "expires
   return {
     key: record.key,
     replayed,
-    firstSeenAt: record.firstSeenAt.toISOString(),
-    expiresAt: record.expiresAt.toISOString(),
+    firstSeenAt: isoTimestamp(record.firstSeenAt),
+    expiresAt: isoTimestamp(record.expiresAt),
   } satisfies IdempotencyMeta;
 }
 
