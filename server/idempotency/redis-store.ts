@@ -208,19 +208,22 @@ export class RedisIdempotencyStore implements IdempotencyStore {
       firstSeenAt: now,
       expiresAt: now + request.retentionMs,
     });
-    // Remembered before sending, so that the release below can undo a claim whose answer was lost.
-    this.held.set(lease, fresh);
     let raw: string | null;
     try {
       raw = await this.run(() => this.redis.set(key, fresh.raw, "PX", request.retentionMs, "NX", "GET"));
     } catch (error) {
       // A claim that timed out may still run later and hold the key for a request that has already answered.
       // Commands on one connection run in order, so a release sent after it undoes it; it is a no-op otherwise.
-      if (error instanceof StoreUnavailableError) this.release(lease).catch(() => undefined);
+      if (error instanceof StoreUnavailableError) {
+        this.held.set(lease, fresh);
+        this.release(lease).catch(() => undefined);
+      }
       throw error;
     }
-    if (raw === null) return { outcome: "claimed", lease, record: toRecord(request, fresh.record) };
-    this.held.delete(lease);
+    if (raw === null) {
+      this.held.set(lease, fresh);
+      return { outcome: "claimed", lease, record: toRecord(request, fresh.record) };
+    }
 
     const existing = parsed(raw);
     const leaseLive = existing.owner !== noOwner && (existing.record.leaseUntil ?? 0) > now;
