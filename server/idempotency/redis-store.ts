@@ -88,20 +88,31 @@ export function redisKey(ref: KeyRef): string {
 }
 
 /**
- * A success's body is JSON text already: it follows the record's JSON after a newline (which JSON.stringify never
- * writes), so it is neither escaped when written nor unescaped when read.
+ * The record's JSON, written field by field: every claim writes one, a replay's claim included, and this takes
+ * about half the time of JSON.stringify on the object. Strings go through JSON.stringify; an error outcome is
+ * written whole. A success's body is not here (see `written`).
+ */
+function recordJson(record: StoredRecord, outcome: StoredOutcome | undefined): string {
+  const lease = record.leaseUntil === undefined ? "" : `,"leaseUntil":${record.leaseUntil}`;
+  const error = outcome === undefined ? "" : `,"outcome":${JSON.stringify(outcome)}`;
+  return (
+    `{"procedurePath":${JSON.stringify(record.procedurePath)},"fingerprint":${JSON.stringify(record.fingerprint)},` +
+    `"status":"${record.status}","recoveryPoint":${JSON.stringify(record.recoveryPoint)}${lease},` +
+    `"firstSeenAt":${record.firstSeenAt},"expiresAt":${record.expiresAt}${error}}`
+  );
+}
+
+/**
+ * A success's body is JSON text already: it follows the record's JSON after a newline (which that JSON never
+ * holds: its strings are escaped), so it is neither escaped when written nor unescaped when read.
  */
 function written(owner: string, record: StoredRecord): Written {
-  if (record.outcome?.kind !== "success") return { raw: owner + JSON.stringify(record), owner, record };
-  const header: StoredRecord = {
-    procedurePath: record.procedurePath,
-    fingerprint: record.fingerprint,
-    status: record.status,
-    recoveryPoint: record.recoveryPoint,
-    firstSeenAt: record.firstSeenAt,
-    expiresAt: record.expiresAt,
-  };
-  return { raw: `${owner}${JSON.stringify(header)}\n${record.outcome.body}`, owner, record };
+  const { outcome } = record;
+  const raw =
+    outcome?.kind === "success"
+      ? `${owner}${recordJson(record, undefined)}\n${outcome.body}`
+      : owner + recordJson(record, outcome);
+  return { raw, owner, record };
 }
 
 function parsed(raw: string): Written {
