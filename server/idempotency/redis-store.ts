@@ -15,7 +15,7 @@
  *
  * Times come from the app's clock, as in the MySQL store (servers are NTP-synchronised; leases are seconds long).
  *
- * Redis lives outside the business database, so there is no `withinTransaction`: the protocol claims, runs the
+ * Redis lives outside the business database, so it has no `transaction`: the protocol claims, runs the
  * business transaction, and completes after its commit. If the store is lost in between, the business unique
  * indexes stop a second write.
  */
