@@ -49,7 +49,18 @@ function isObject(value: unknown): value is object {
   return typeof value === "object" && value !== null;
 }
 
+/**
+ * A database outage, a lost connection or a lock timeout: worth a retry, never a final answer. mysql2 marks an
+ * error that ended its connection `fatal`, often without a code (a query sent on a connection that had already
+ * died fails with "Can't add new command when connection is in closed state").
+ */
 export function isTransientInfrastructureError(error: unknown): boolean {
+  for (let current = error; current instanceof Error || isObject(current); ) {
+    if ((current as { fatal?: unknown }).fatal === true) return true;
+    const next = (current as { cause?: unknown }).cause;
+    if (next === current) break;
+    current = next;
+  }
   return driverErrorCodes(error).some((code) => transientCodes.has(code));
 }
 
