@@ -12,6 +12,8 @@ const parsed = z
     PROVIDER_DATABASE_URL: z.string().startsWith("mysql://", "must be a mysql:// URL"),
     PROVIDER_PORT: z.coerce.number().int().positive().default(4010),
     PROVIDER_LATENCY_MS: z.coerce.number().int().min(0).default(0),
+    /** Tests only: lets `POST /test/faults` change latency and failures while running. */
+    PROVIDER_ENABLE_FAULTS: z.enum(["true", "false"]).default("false"),
   })
   .safeParse(process.env);
 if (!parsed.success) {
@@ -22,7 +24,10 @@ if (!parsed.success) {
 }
 const env = parsed.data;
 const pool = mysql.createPool({ uri: env.PROVIDER_DATABASE_URL, connectionLimit: 10 });
-const server = createProviderServer(drizzle(pool, { schema, mode: "default" }), { latencyMs: env.PROVIDER_LATENCY_MS });
+const server = createProviderServer(drizzle(pool, { schema, mode: "default" }), {
+  faults: { latencyMs: env.PROVIDER_LATENCY_MS },
+  faultControl: env.PROVIDER_ENABLE_FAULTS === "true",
+});
 server.listen(env.PROVIDER_PORT, "127.0.0.1", () => {
   console.log(`Payment provider listening on http://127.0.0.1:${env.PROVIDER_PORT}`);
 });

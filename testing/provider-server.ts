@@ -1,15 +1,20 @@
 /** Starts the simulated payment provider as its own process, as `npm run provider` does. */
+import type { ProviderFaults } from "@/provider/server";
 import { type ChildService, startChildService } from "./child-service";
 
 export interface ProviderServer extends ChildService {
   /** Every charge the provider made for an order, straight from the provider. */
   chargesFor(orderId: number): Promise<{ id: string; status: string; amountCents: number }[]>;
+  /** Changes the injected faults while running (needs `faultControl`). */
+  setFaults(faults: ProviderFaults): Promise<void>;
 }
 
 export async function startProviderServer(options: {
   port: number;
   databaseUrl: string;
   latencyMs?: number;
+  /** Lets the test change faults at run time through `POST /test/faults`. */
+  faultControl?: boolean;
 }): Promise<ProviderServer> {
   const url = `http://127.0.0.1:${options.port}`;
   const service = await startChildService({
@@ -21,6 +26,7 @@ export async function startProviderServer(options: {
       PROVIDER_DATABASE_URL: options.databaseUrl,
       PROVIDER_PORT: String(options.port),
       PROVIDER_LATENCY_MS: String(options.latencyMs ?? 0),
+      PROVIDER_ENABLE_FAULTS: options.faultControl ? "true" : "false",
     },
     url,
     healthPath: "/health",
@@ -30,6 +36,14 @@ export async function startProviderServer(options: {
     async chargesFor(orderId: number) {
       const response = await fetch(`${url}/v1/charges?reference=order-${orderId}`);
       return (await response.json()).data;
+    },
+    async setFaults(faults: ProviderFaults) {
+      const response = await fetch(`${url}/test/faults`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(faults),
+      });
+      if (!response.ok) throw new Error(`setting provider faults failed: HTTP ${response.status}`);
     },
   });
 }
