@@ -151,6 +151,8 @@ export const payments = mysqlTable(
   ],
 );
 
+export const refundStatuses = ["pending", "succeeded", "failed"] as const;
+
 export const refunds = mysqlTable(
   "refunds",
   {
@@ -163,10 +165,15 @@ export const refunds = mysqlTable(
       .references(() => customers.id),
     requestKey: varbinary("request_key", { length: 255 }).notNull(),
     amountCents: int("amount_cents").notNull(),
-    /** pending: the amount is reserved on the payment and the provider has been or will be asked. */
-    status: mysqlEnum("status", ["pending", "succeeded"]).notNull().default("pending"),
+    /**
+     * pending: the amount is reserved on the payment and the provider has been or will be asked.
+     * failed: the provider refused it or its key was cancelled unused; the reservation was given back.
+     */
+    status: mysqlEnum("status", refundStatuses).notNull().default("pending"),
     providerKey: varchar("provider_key", { length: 255 }).notNull().unique(),
     providerRefundId: varchar("provider_refund_id", { length: 64 }),
+    /** Why a failed refund failed: `not_completed` (cancelled unused) or the provider's refusal. */
+    failureCode: varchar("failure_code", { length: 64 }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -204,5 +211,35 @@ export const idempotencyKeys = mysqlTable(
     // index) rather than also into a surrogate id's.
     primaryKey({ name: "idempotency_keys_customer_key", columns: [t.customerId, t.idempotencyKey] }),
     index("idempotency_keys_expires_at").on(t.expiresAt),
+    // The background resumer looks for unfinished keys whose lease has lapsed.
+    index("idempotency_keys_unfinished").on(t.status, t.lockedUntil),
   ],
 );
+
+/**
+ * Leases for background work (completer, reconciler, purge): whichever app server holds a job's row runs it,
+ * so there is exactly one active runner across all servers; a runner that dies stops renewing and is replaced.
+ */
+export const backgroundLeases = mysqlTable("background_leases", {
+  job: varchar("job", { length: 64 }).primaryKey(),
+  ownerToken: char("owner_token", { length: 36 }).notNull(),
+  lockedUntil: datetime("locked_until", { mode: "date", fsp: 3 }).notNull(),
+});
+
+/**
+ * What the reconciler repaired at the provider: one row per provider object it acted on (unique), so a repair
+ * is made once, and its refund key is derived from that object.
+ */
+export const reconciliationRepairs = mysqlTable("reconciliation_repairs", {
+  id: int("id").autoincrement().primaryKey(),
+  /** The provider's charge id the repair is about. */
+  providerObjectId: varchar("provider_object_id", { length: 64 }).notNull().unique(),
+  kind: mysqlEnum("kind", ["stray_charge_refunded"]).notNull(),
+  providerRefundKey: varchar("provider_refund_key", { length: 255 }).notNull().unique(),
+  amountCents: int("amount_cents").notNull(),
+  currency: char("currency", { length: 3 }).notNull(),
+  /** pending until the provider confirmed the refund. */
+  status: mysqlEnum("status", ["pending", "done"]).notNull().default("pending"),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});

@@ -29,6 +29,13 @@ export const envSchema = z.object({
   PAYMENT_PROVIDER_URL: z.url().default("http://127.0.0.1:4010"),
   /** How long a charge request may take before the app treats its answer as lost (504, resumable). */
   PAYMENT_PROVIDER_TIMEOUT_MS: positiveInt(5000),
+  /**
+   * How often each server tries to run the background work (completer, retention purge, reconciler); one server
+   * at a time runs it. 0 turns it off in this server (then run `npm run completer` etc. from cron).
+   */
+  BACKGROUND_INTERVAL_MS: z.coerce.number().int().min(0).default(5000),
+  /** How often the background reconciler compares the provider's ledger with ours. */
+  RECONCILE_INTERVAL_MS: positiveInt(60_000),
   /** Tests only: lets a request ask the server to crash at a named point (header x-fault-crash-at). */
   ENABLE_FAULT_INJECTION: z.enum(["true", "false"]).default("false"),
   /** Benchmarks only: exposes the unguarded baseline procedures of the `bench` router. */

@@ -57,6 +57,16 @@ export type Transact = <R>(fn: (transaction: unknown) => Promise<R>) => Promise<
 export interface LeasedStep {
   recoveryPoint: string;
   advance(recoveryPoint: string): Promise<void>;
+  /**
+   * Deletes the key, for work that finds nothing was ever done under it (a resumer that finds no business row):
+   * a later request with the key runs anew. Throws `KeyForgottenError` to end the work.
+   */
+  forget(): Promise<never>;
+}
+
+/** The work ended by forgetting its key: there is no outcome, and nothing was done. */
+export class KeyForgottenError extends Error {
+  override name = "KeyForgottenError";
 }
 
 /** Deterministic business outcomes: stored and replayed. Anything else (5xx, bad input) leaves the key retryable. */
@@ -304,11 +314,16 @@ export class IdempotentExecution {
         await guarded(store.advance(lease, recoveryPoint, leaseMs), notRecorded);
         step.recoveryPoint = recoveryPoint;
       },
+      forget: async () => {
+        await guarded(store.forget(lease), notRecorded);
+        throw new KeyForgottenError(`Idempotency key ${lease.key} had nothing done under it and was forgotten`);
+      },
     };
     let outcome: StoredOutcome;
     try {
       outcome = { kind: "success", body: JSON.stringify(await work(step)) };
     } catch (error) {
+      if (error instanceof KeyForgottenError) throw error;
       const finalOutcome = finalOutcomeOf(error);
       if (!finalOutcome) {
         // Transient: keep the recovery point, free the key so a retry resumes at once.

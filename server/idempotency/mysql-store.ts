@@ -10,7 +10,7 @@
  * `innodb_lock_wait_timeout`, and then sees the committed outcome or reports the key busy.
  */
 import { randomUUID } from "node:crypto";
-import { and, asc, eq, fillPlaceholders, isNull, lt, or, type Query, sql } from "drizzle-orm";
+import { and, asc, eq, fillPlaceholders, gt, isNull, lt, or, type Query, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/mysql2";
 import type { ResultSetHeader } from "mysql2";
 import type { PoolConnection } from "mysql2/promise";
@@ -286,6 +286,32 @@ export class MysqlIdempotencyStore implements IdempotencyStore {
       .set({ ownerToken: null, lockedUntil: null })
       .where(and(byLease(lease), eq(idempotencyKeys.status, "in_progress")));
     if (affectedRows(result) !== 1) throw new LeaseLostError(lease);
+  }
+
+  async forget(lease: Lease): Promise<void> {
+    const result = await this.db
+      .delete(idempotencyKeys)
+      .where(and(byLease(lease), eq(idempotencyKeys.status, "in_progress")));
+    if (affectedRows(result) !== 1) throw new LeaseLostError(lease);
+  }
+
+  async abandoned(idleSince: Date, limit: number): Promise<IdempotencyRecord[]> {
+    const rows = await this.db
+      .select()
+      .from(idempotencyKeys)
+      .where(
+        and(
+          eq(idempotencyKeys.status, "in_progress"),
+          or(
+            lt(idempotencyKeys.lockedUntil, idleSince),
+            and(isNull(idempotencyKeys.lockedUntil), lt(idempotencyKeys.firstSeenAt, idleSince)),
+          ),
+          gt(idempotencyKeys.expiresAt, this.now()),
+        ),
+      )
+      .orderBy(asc(idempotencyKeys.lockedUntil))
+      .limit(limit);
+    return rows.map(toRecord);
   }
 
   /** Deletes keys past their retention, `batchSize` rows per statement so no delete holds locks for long. */

@@ -87,6 +87,16 @@ export function redisKey(ref: KeyRef): string {
   return `idem:${ref.scope.length}:${ref.scope}:${ref.key}`;
 }
 
+/** The (scope, key) pair a Redis key names, or null for a key that is not ours. */
+export function refOfRedisKey(redisKeyName: string): KeyRef | null {
+  const match = /^idem:(\d+):/.exec(redisKeyName);
+  if (!match?.[1]) return null;
+  const start = match[0].length;
+  const scope = redisKeyName.slice(start, start + Number(match[1]));
+  if (redisKeyName[start + scope.length] !== ":") return null;
+  return { scope, key: redisKeyName.slice(start + scope.length + 1) };
+}
+
 /**
  * The record's JSON, written field by field: every claim writes one, a replay's claim included, and this takes
  * about half the time of JSON.stringify on the object. Strings go through JSON.stringify; an error outcome is
@@ -299,6 +309,36 @@ export class RedisIdempotencyStore implements IdempotencyStore {
         expiresAt: record.expiresAt,
       },
     }));
+  }
+
+  forget(lease: Lease): Promise<void> {
+    return this.replace(lease, () => null);
+  }
+
+  /**
+   * Walks the keyspace with SCAN (a few hundred keys a step, never blocking Redis) until `limit` unfinished,
+   * unheld keys are found or the walk ends: the background resumer's pass costs O(keys), which retention bounds.
+   */
+  async abandoned(idleSince: Date, limit: number): Promise<IdempotencyRecord[]> {
+    const found: IdempotencyRecord[] = [];
+    const now = Date.now();
+    const idle = idleSince.getTime();
+    let cursor = "0";
+    do {
+      const [next, names] = await this.run(() => this.redis.scan(cursor, "MATCH", "idem:*", "COUNT", 500));
+      cursor = next;
+      const values = names.length === 0 ? [] : await this.run(() => this.redis.mget(names));
+      names.forEach((name, index) => {
+        const raw = values[index];
+        const ref = refOfRedisKey(name);
+        if (!raw || !ref || found.length >= limit) return;
+        const { owner, record } = parsed(raw);
+        const lastTouched = owner === noOwner ? record.firstSeenAt : (record.leaseUntil ?? 0);
+        const idleLongEnough = lastTouched < idle && (owner === noOwner || lastTouched <= now);
+        if (record.status === "in_progress" && idleLongEnough) found.push(toRecord(ref, record));
+      });
+    } while (cursor !== "0" && found.length < limit);
+    return found;
   }
 
   /**

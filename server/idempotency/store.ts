@@ -70,6 +70,14 @@ export interface IdempotencyStore {
   complete(lease: Lease, outcome: StoredOutcome): Promise<void>;
   /** Gives up the lease without a final outcome (a transient failure): the next claim resumes at once. */
   release(lease: Lease): Promise<void>;
+  /** Deletes the key while holding it: nothing was done under it, so a later request with it runs anew. */
+  forget(lease: Lease): Promise<void>;
+  /**
+   * Unfinished keys that nobody holds and nobody has touched since `idleSince` (their lease ended before it, or,
+   * released, they were first claimed before it), at most `limit`, retention not passed: what the background
+   * resumer finishes when no client comes back. A key released a moment ago is left to its client's retry.
+   */
+  abandoned(idleSince: Date, limit: number): Promise<IdempotencyRecord[]>;
   /**
    * Present when the store lives in the business database. Runs `body` in one business transaction that the
    * store opens, with a view of the store whose claim and completion belong to that transaction, so a claim,

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { testCardNumbers } from "@/provider/cards";
 import { idempotentProcedure } from "../idempotency/procedure";
+import { idempotencySettings } from "../idempotency/settings";
 import { PaymentProvider } from "../services/payment-provider";
 import { pay, paymentFingerprintInput } from "../services/payments";
 import { refund } from "../services/refunds";
@@ -25,7 +26,12 @@ export const paymentsRouter = createTRPCRouter({
   pay: idempotentProcedure(payInput, { fingerprintOf: paymentFingerprintInput }).mutation(({ ctx, input }) =>
     ctx.idempotency.withLease((step) =>
       pay(
-        { db: ctx.db, provider: paymentProvider(ctx), checkpoint: ctx.idempotency.checkpoint },
+        {
+          db: ctx.db,
+          provider: paymentProvider(ctx),
+          settings: idempotencySettings(ctx.db, ctx.env),
+          checkpoint: ctx.idempotency.checkpoint,
+        },
         {
           customerId: ctx.customerId,
           requestKey: ctx.idempotency.key,
@@ -42,7 +48,7 @@ export const paymentsRouter = createTRPCRouter({
   refund: idempotentProcedure(refundInput).mutation(({ ctx, input }) =>
     ctx.idempotency.withLease((step) =>
       refund(
-        { db: ctx.db, provider: paymentProvider(ctx) },
+        { db: ctx.db, provider: paymentProvider(ctx), settings: idempotencySettings(ctx.db, ctx.env) },
         { customerId: ctx.customerId, requestKey: ctx.idempotency.key, ...input },
         step,
       ),

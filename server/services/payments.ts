@@ -7,20 +7,25 @@
  *           → finished (payment succeeded or failed, order paid or released, outcome stored)
  *
  * A retry, a takeover after a crash, or the completer resumes from the last point. The provider's
- * Idempotency-Key is derived from the payment, so asking again never charges again.
+ * Idempotency-Key is derived from the payment, so asking again never charges again. A resumer without the card
+ * (the completer, or a customer's newer attempt on the same order) never concludes "not charged" from a lookup
+ * miss: a charge request may still be on its way. It cancels the key at the provider first, which either returns
+ * the charge made with it or guarantees that none ever will be, and settles by that.
  */
 import { createHash } from "node:crypto";
 import { and, eq, sql } from "drizzle-orm";
 import type { Database, Executor } from "@/db/client";
 import { orders, payments } from "@/db/schema";
 import { appError } from "../errors";
-import type { LeasedStep } from "../idempotency/execute";
+import type { IdempotencySettings, LeasedStep } from "../idempotency/execute";
 import {
   type PaymentProvider,
   type ProviderCharge,
   ProviderNoAnswerError,
+  ProviderRejectedError,
   ProviderUnavailableError,
 } from "./payment-provider";
+import { heldByEarlier, resumeUnderKey } from "./resume";
 
 export type Payment = typeof payments.$inferSelect;
 
@@ -50,11 +55,14 @@ export function providerKeyFor(customerId: string, requestKey: string): string {
   return `eoc_pay_${createHash("sha256").update(`${customerId}\n${requestKey}`).digest("hex").slice(0, 40)}`;
 }
 
+/** The recovery points of a payment, in order. */
+export type PaymentRecoveryPoint = "started" | "payment_created" | "charge_attempted" | "finished";
+
 export interface PayRequest {
   customerId: string;
   requestKey: string;
   orderId: number;
-  /** The full card number, present when the customer is here; absent when the completer resumes. */
+  /** The full card number when the customer is here; null when a resumer finishes the payment without it. */
   card: string | null;
   cardLast4: string;
 }
@@ -62,8 +70,10 @@ export interface PayRequest {
 export interface PaymentDependencies {
   db: Database;
   provider: PaymentProvider;
+  /** The idempotency layer, to resume an earlier attempt on the same order under that attempt's own key. */
+  settings: IdempotencySettings;
   /** Where tests may crash the process, after each committed recovery point. */
-  checkpoint?: (point: string) => void;
+  checkpoint?: (point: PaymentRecoveryPoint) => void;
 }
 
 async function paymentOfRequest(db: Executor, customerId: string, requestKey: string) {
@@ -74,8 +84,11 @@ async function paymentOfRequest(db: Executor, customerId: string, requestKey: st
   return payment;
 }
 
-/** Phase 1: hold the order for this payment and create the pending payment row, in one transaction. */
-async function createPayment(db: Database, request: PayRequest): Promise<Payment> {
+/**
+ * Phase 1: hold the order for this payment and create the pending payment row, in one transaction. When another
+ * payment holds the order, that payment is returned instead, for the caller to resolve first.
+ */
+async function createPayment(db: Database, request: PayRequest): Promise<{ created: Payment } | { heldBy: Payment }> {
   return db.transaction(async (tx) => {
     const [order] = await tx
       .select()
@@ -85,10 +98,13 @@ async function createPayment(db: Database, request: PayRequest): Promise<Payment
     if (!order) throw appError("NOT_FOUND", `Order ${request.orderId} was not found.`);
     if (order.status === "paid") throw appError("CONFLICT", `Order ${order.id} is already paid.`);
     if (order.status === "paying") {
-      throw appError("CONFLICT", "Another payment for this order is in progress. Wait a moment, then reload.", {
-        retryable: true,
-        retryAfterMs: 2000,
-      });
+      const [holder] = await tx
+        .select()
+        .from(payments)
+        .where(and(eq(payments.orderId, order.id), eq(payments.status, "pending")))
+        .limit(1);
+      if (holder) return { heldBy: holder };
+      throw heldByEarlier("Another payment for this order", 1000);
     }
     await tx
       .update(orders)
@@ -103,24 +119,55 @@ async function createPayment(db: Database, request: PayRequest): Promise<Payment
       cardLast4: request.cardLast4,
       providerKey: providerKeyFor(request.customerId, request.requestKey),
     });
-    const [payment] = await tx
-      .select()
-      .from(payments)
-      .where(and(eq(payments.customerId, request.customerId), eq(payments.requestKey, request.requestKey)));
-    return payment as Payment;
+    const created = await paymentOfRequest(tx, request.customerId, request.requestKey);
+    return { created: created as Payment };
   });
 }
 
+/**
+ * Phase 1 for a customer who is here: an earlier attempt still holding the order (a provider failure, a client
+ * that never came back) is resolved first, under its own key, so a new card pays within seconds. Only an earlier
+ * attempt that is truly still running makes this one wait: a retryable CONFLICT with that attempt's lease left.
+ */
+async function createPaymentResolvingEarlier(deps: PaymentDependencies, request: PayRequest): Promise<Payment> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const result = await createPayment(deps.db, request);
+    if ("created" in result) return result.created;
+    const resolved = await resumePayment(deps, result.heldBy);
+    if (resolved.outcome === "held") {
+      throw heldByEarlier("Another payment for this order", resolved.retryAfterMs ?? 1000);
+    }
+  }
+  throw heldByEarlier("Another payment for this order", 1000);
+}
+
+type Settlement =
+  | { status: "succeeded"; chargeId: string }
+  | { status: "failed"; chargeId: string | null; declineCode: string };
+
+function settlementOf(charge: ProviderCharge): Settlement {
+  if (charge.status === "succeeded") return { status: "succeeded", chargeId: charge.id };
+  if (charge.status === "declined") {
+    return { status: "failed", chargeId: charge.id, declineCode: charge.declineCode ?? "declined" };
+  }
+  return { status: "failed", chargeId: null, declineCode: notCompleted };
+}
+
+/** A payment that never charged: its key was cancelled at the provider before any charge was made with it. */
+const notCompleted = "not_completed";
+/** The provider refused the request itself (a 4xx other than a decline): nothing was charged. */
+const providerRefused = "provider_refused";
+
 /** Phase 3: record the provider's answer and settle the order, in one transaction. */
-async function settlePayment(db: Database, payment: Payment, charge: ProviderCharge | null): Promise<Payment> {
-  const succeeded = charge?.status === "succeeded";
+async function settlePayment(db: Database, payment: Payment, settlement: Settlement): Promise<Payment> {
+  const succeeded = settlement.status === "succeeded";
   await db.transaction(async (tx) => {
     await tx
       .update(payments)
       .set({
-        status: succeeded ? "succeeded" : "failed",
-        providerChargeId: charge?.id ?? null,
-        declineCode: charge ? charge.declineCode : "not_completed",
+        status: settlement.status,
+        providerChargeId: settlement.chargeId,
+        declineCode: settlement.status === "failed" ? settlement.declineCode : null,
         version: sql`${payments.version} + 1`,
       })
       .where(and(eq(payments.id, payment.id), eq(payments.status, "pending")));
@@ -135,10 +182,17 @@ async function settlePayment(db: Database, payment: Payment, charge: ProviderCha
 /** A settled payment as the caller's answer: the payment, or the decline as a typed (stored, replayed) error. */
 function outcomeOf(payment: Payment): { payment: PaymentView } {
   if (payment.status === "succeeded") return { payment: viewOf(payment) };
-  if (payment.declineCode === "not_completed") {
+  if (payment.declineCode === notCompleted) {
     throw appError(
       "PAYMENT_REQUIRED",
       "This payment was interrupted before your card was charged. Nothing was charged: pay again to complete the order.",
+      { payment: viewOf(payment) },
+    );
+  }
+  if (payment.declineCode === providerRefused) {
+    throw appError(
+      "PAYMENT_REQUIRED",
+      "The payment provider refused this payment request. Nothing was charged: try again with a new payment.",
       { payment: viewOf(payment) },
     );
   }
@@ -149,39 +203,52 @@ function outcomeOf(payment: Payment): { payment: PaymentView } {
   );
 }
 
-function providerTrouble(error: unknown): never {
+/** Provider trouble that settles nothing: the key keeps its recovery point and a retry resumes. */
+export function providerTrouble(error: unknown, what: "charge" | "refund"): never {
+  const done = what === "charge" ? "your card will not be charged twice" : "it will not be refunded twice";
   if (error instanceof ProviderUnavailableError) {
     throw appError(
       "SERVICE_UNAVAILABLE",
-      "The payment provider is unavailable and nothing was charged. Retry in a moment; it is safe to retry.",
+      `The payment provider is unavailable right now. Retry in a moment with the same key; ${done}.`,
       { retryAfterMs: 2000 },
     );
   }
   if (error instanceof ProviderNoAnswerError) {
-    throw appError(
-      "GATEWAY_TIMEOUT",
-      "We did not hear back from the payment provider. Retry: your card will not be charged twice.",
-      { retryAfterMs: 1000 },
-    );
+    throw appError("GATEWAY_TIMEOUT", `We did not hear back from the payment provider. Retry: ${done}.`, {
+      retryAfterMs: 1000,
+    });
   }
   throw error;
 }
 
-/**
- * Runs (or resumes) a payment from `step.recoveryPoint`. With `card` null (the completer), a payment whose charge
- * cannot be found is settled as not completed rather than charged.
- */
-export async function pay(deps: PaymentDependencies, request: PayRequest, step: LeasedStep) {
-  const { db, provider } = deps;
-  let payment = await paymentOfRequest(db, request.customerId, request.requestKey);
-  if (!payment) {
-    if (request.card === null) {
-      throw appError(
-        "PAYMENT_REQUIRED",
-        `This payment for order ${request.orderId} was interrupted before it started. Nothing was charged: pay again.`,
-      );
+/** Phase 2: the charge (or, for a resumer, the fence), as a settlement. */
+async function chargeOrFence(deps: PaymentDependencies, request: PayRequest, payment: Payment, step: LeasedStep) {
+  try {
+    if (request.card === null) return settlementOf(await deps.provider.cancelCharge(payment.providerKey));
+    if (step.recoveryPoint !== "charge_attempted") await step.advance("charge_attempted");
+    // Asking again after a lost answer is safe: the provider answers a known key with the charge it made.
+    const charge = await deps.provider.charge(payment.providerKey, {
+      amountCents: payment.amountCents,
+      currency: payment.currency,
+      cardNumber: request.card,
+      reference: `order-${payment.orderId}`,
+    });
+    return settlementOf(charge);
+  } catch (error) {
+    if (error instanceof ProviderRejectedError) {
+      return { status: "failed", chargeId: null, declineCode: providerRefused } satisfies Settlement;
     }
-    payment = await createPayment(db, request);
+    return providerTrouble(error, "charge");
+  }
+}
+
+/** Runs (or resumes) a payment from `step.recoveryPoint`. */
+export async function pay(deps: PaymentDependencies, request: PayRequest, step: LeasedStep) {
+  let payment = await paymentOfRequest(deps.db, request.customerId, request.requestKey);
+  if (!payment) {
+    // A resumer that finds no payment: the request stopped before doing anything, so its key binds nothing.
+    if (request.card === null) return step.forget();
+    payment = await createPaymentResolvingEarlier(deps, request);
   }
   if (step.recoveryPoint === "started") {
     await step.advance("payment_created");
@@ -189,24 +256,33 @@ export async function pay(deps: PaymentDependencies, request: PayRequest, step: 
   }
   if (payment.status !== "pending") return outcomeOf(payment);
 
-  let charge: ProviderCharge | null = null;
-  try {
-    // Once a charge may have been attempted (or when we cannot tell, as the completer), ask for it by key first.
-    if (step.recoveryPoint === "charge_attempted" || request.card === null) {
-      charge = await provider.findCharge(payment.providerKey);
-    }
-    if (!charge && request.card !== null) {
-      if (step.recoveryPoint !== "charge_attempted") await step.advance("charge_attempted");
-      charge = await provider.charge(payment.providerKey, {
-        amountCents: payment.amountCents,
-        currency: payment.currency,
-        cardNumber: request.card,
-        reference: `order-${payment.orderId}`,
-      });
-    }
-  } catch (error) {
-    providerTrouble(error);
-  }
+  const settlement = await chargeOrFence(deps, request, payment, step);
   deps.checkpoint?.("charge_attempted");
-  return outcomeOf(await settlePayment(db, payment, charge));
+  return outcomeOf(await settlePayment(deps.db, payment, settlement));
+}
+
+export const payProcedurePath = "payments.pay";
+
+/**
+ * Finishes a pending payment without its card, under its own key: settled by the charge the provider made with
+ * the payment's key, or as not completed once that key is cancelled. "held" while its own request still runs.
+ */
+export function resumePayment(deps: PaymentDependencies, payment: Payment) {
+  const request: PayRequest = {
+    customerId: payment.customerId,
+    requestKey: payment.requestKey,
+    orderId: payment.orderId,
+    card: null,
+    cardLast4: payment.cardLast4,
+  };
+  return resumeUnderKey(
+    deps.settings,
+    {
+      scope: payment.customerId,
+      key: payment.requestKey,
+      procedurePath: payProcedurePath,
+      fingerprint: { input: paymentFingerprintInput({ orderId: payment.orderId, card: payment.cardLast4 }) },
+    },
+    (step) => pay({ ...deps, checkpoint: undefined }, request, step),
+  );
 }

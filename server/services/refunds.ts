@@ -1,24 +1,34 @@
 /**
- * Partial refunds of a succeeded payment. The amount is reserved on the payment first, under a row lock and a
- * CHECK constraint (refunded_cents between 0 and amount_cents), so concurrent refunds under different keys can
- * never add up to more than was paid; then the provider is asked under a key derived from the refund.
+ * Partial refunds of a succeeded payment, with the same care as payments, in atomic phases:
+ *
+ *   started → refund_reserved (the amount reserved on the payment, the refund row pending)
+ *           → refund_attempted (recorded *before* the provider is asked)
+ *           → finished (refund succeeded, or failed with its reservation given back; outcome stored)
+ *
+ * The reservation happens under a row lock and a CHECK constraint (refunded_cents between 0 and amount_cents), so
+ * concurrent refunds under different keys can never add up to more than was paid. The provider's key is derived
+ * from the refund; a resumer never concludes "not refunded" from a lookup miss, but cancels the key first.
  */
 import { and, eq, sql } from "drizzle-orm";
 import type { Database, Executor } from "@/db/client";
 import { payments, refunds } from "@/db/schema";
 import { appError } from "../errors";
-import type { LeasedStep } from "../idempotency/execute";
-import { type PaymentProvider, ProviderNoAnswerError, ProviderUnavailableError } from "./payment-provider";
-import { providerKeyFor } from "./payments";
+import type { IdempotencySettings, LeasedStep } from "../idempotency/execute";
+import { type PaymentProvider, type ProviderRefund, ProviderRejectedError } from "./payment-provider";
+import { providerKeyFor, providerTrouble } from "./payments";
+import { heldByEarlier, resumeUnderKey } from "./resume";
+
+/** The recovery points of a refund, in order. */
+export type RefundRecoveryPoint = "started" | "refund_reserved" | "refund_attempted" | "finished";
 
 export interface RefundView {
   id: number;
   paymentId: number;
   amountCents: number;
-  status: "pending" | "succeeded";
+  status: Refund["status"];
 }
 
-type Refund = typeof refunds.$inferSelect;
+export type Refund = typeof refunds.$inferSelect;
 
 const viewOf = ({ id, paymentId, amountCents, status }: Refund): RefundView => ({ id, paymentId, amountCents, status });
 
@@ -35,9 +45,21 @@ export interface RefundRequest {
   requestKey: string;
   paymentId: number;
   amountCents: number;
+  /** True when a resumer finishes the refund: it fences the provider key instead of asking for the refund. */
+  resuming?: boolean;
 }
 
-async function reserveRefund(db: Database, request: RefundRequest): Promise<Refund> {
+export interface RefundDependencies {
+  db: Database;
+  provider: PaymentProvider;
+  settings: IdempotencySettings;
+}
+
+/** Phase 1. When the amount does not fit only because other refunds are pending, those are returned instead. */
+async function reserveRefund(
+  db: Database,
+  request: RefundRequest,
+): Promise<{ reserved: Refund } | { pending: Refund[] }> {
   return db.transaction(async (tx) => {
     const [payment] = await tx
       .select()
@@ -50,6 +72,12 @@ async function reserveRefund(db: Database, request: RefundRequest): Promise<Refu
     }
     const refundable = payment.amountCents - payment.refundedCents;
     if (request.amountCents > refundable) {
+      const pending = await tx
+        .select()
+        .from(refunds)
+        .where(and(eq(refunds.paymentId, payment.id), eq(refunds.status, "pending")));
+      const pendingCents = pending.reduce((sum, refund) => sum + refund.amountCents, 0);
+      if (pending.length > 0 && request.amountCents <= refundable + pendingCents) return { pending };
       throw appError(
         "UNPROCESSABLE_CONTENT",
         `A refund of ${request.amountCents} cents exceeds what is left to refund (${refundable} cents).`,
@@ -67,42 +95,124 @@ async function reserveRefund(db: Database, request: RefundRequest): Promise<Refu
       amountCents: request.amountCents,
       providerKey: providerKeyFor(request.customerId, `refund:${request.requestKey}`),
     });
-    return (await refundOfRequest(tx, request.customerId, request.requestKey)) as Refund;
+    return { reserved: (await refundOfRequest(tx, request.customerId, request.requestKey)) as Refund };
   });
 }
 
+/** Phase 1 for a caller who is here: pending refunds that alone stand in the way are resolved first. */
+async function reserveResolvingPending(deps: RefundDependencies, request: RefundRequest): Promise<Refund> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const result = await reserveRefund(deps.db, request);
+    if ("reserved" in result) return result.reserved;
+    for (const pending of result.pending) {
+      const resolved = await resumeRefund(deps, pending);
+      if (resolved.outcome === "held")
+        throw heldByEarlier("Another refund of this payment", resolved.retryAfterMs ?? 1000);
+    }
+  }
+  throw heldByEarlier("Another refund of this payment", 1000);
+}
+
+type RefundSettlement = { status: "succeeded"; providerRefundId: string } | { status: "failed"; failureCode: string };
+
+const notCompleted = "not_completed";
+
+function settlementOf(answer: ProviderRefund): RefundSettlement {
+  return answer.status === "succeeded"
+    ? { status: "succeeded", providerRefundId: answer.id }
+    : { status: "failed", failureCode: notCompleted };
+}
+
+/** Phase 3: record the outcome; a failed refund gives its reservation back, in the same transaction. */
+async function settleRefund(db: Database, refund: Refund, settlement: RefundSettlement): Promise<Refund> {
+  await db.transaction(async (tx) => {
+    const settled = await tx
+      .update(refunds)
+      .set(
+        settlement.status === "succeeded"
+          ? { status: "succeeded", providerRefundId: settlement.providerRefundId }
+          : { status: "failed", failureCode: settlement.failureCode },
+      )
+      .where(and(eq(refunds.id, refund.id), eq(refunds.status, "pending")));
+    if (settlement.status === "failed" && settled[0].affectedRows === 1) {
+      await tx
+        .update(payments)
+        .set({ refundedCents: sql`${payments.refundedCents} - ${refund.amountCents}` })
+        .where(eq(payments.id, refund.paymentId));
+    }
+  });
+  return (await refundOfRequest(db, refund.customerId, refund.requestKey)) as Refund;
+}
+
+function outcomeOf(refund: Refund): { refund: RefundView } {
+  if (refund.status === "succeeded") return { refund: viewOf(refund) };
+  const reason =
+    refund.failureCode === notCompleted
+      ? "This refund was interrupted before the payment provider made it."
+      : `The payment provider refused this refund (${refund.failureCode}).`;
+  throw appError("UNPROCESSABLE_CONTENT", `${reason} Nothing was refunded: refund again with a new request.`, {
+    refund: viewOf(refund),
+  });
+}
+
+/** Phase 2: the refund (or, for a resumer, the fence), as a settlement. */
+async function refundOrFence(deps: RefundDependencies, request: RefundRequest, refund: Refund, step: LeasedStep) {
+  try {
+    if (request.resuming) return settlementOf(await deps.provider.cancelRefund(refund.providerKey));
+    if (step.recoveryPoint !== "refund_attempted") await step.advance("refund_attempted");
+    const [payment] = await deps.db.select().from(payments).where(eq(payments.id, refund.paymentId));
+    if (!payment?.providerChargeId) {
+      return { status: "failed", failureCode: "no_provider_charge" } satisfies RefundSettlement;
+    }
+    return settlementOf(
+      await deps.provider.refund(refund.providerKey, {
+        chargeId: payment.providerChargeId,
+        amountCents: refund.amountCents,
+      }),
+    );
+  } catch (error) {
+    if (error instanceof ProviderRejectedError) {
+      return { status: "failed", failureCode: error.type } satisfies RefundSettlement;
+    }
+    return providerTrouble(error, "refund");
+  }
+}
+
+/** Runs (or resumes) a refund from `step.recoveryPoint`. */
 export async function refund(
-  deps: { db: Database; provider: PaymentProvider },
+  deps: RefundDependencies,
   request: RefundRequest,
   step: LeasedStep,
 ): Promise<{ refund: RefundView }> {
-  const { db, provider } = deps;
-  let row = await refundOfRequest(db, request.customerId, request.requestKey);
-  if (!row) row = await reserveRefund(db, request);
-  if (step.recoveryPoint === "started") await step.advance("refund_reserved");
-  if (row.status === "succeeded") return { refund: viewOf(row) };
-
-  const [payment] = await db.select().from(payments).where(eq(payments.id, row.paymentId));
-  try {
-    const answer = await provider.refund(row.providerKey, {
-      chargeId: payment?.providerChargeId as string,
-      amountCents: row.amountCents,
-    });
-    await db
-      .update(refunds)
-      .set({ status: "succeeded", providerRefundId: answer.id })
-      .where(and(eq(refunds.id, row.id), eq(refunds.status, "pending")));
-  } catch (error) {
-    if (error instanceof ProviderUnavailableError || error instanceof ProviderNoAnswerError) {
-      throw appError(
-        "SERVICE_UNAVAILABLE",
-        "The payment provider did not confirm the refund. Retry with the same key.",
-        {
-          retryAfterMs: 2000,
-        },
-      );
-    }
-    throw error;
+  let row = await refundOfRequest(deps.db, request.customerId, request.requestKey);
+  if (!row) {
+    if (request.resuming) return step.forget();
+    row = await reserveResolvingPending(deps, request);
   }
-  return { refund: viewOf((await refundOfRequest(db, request.customerId, request.requestKey)) as Refund) };
+  if (step.recoveryPoint === "started") await step.advance("refund_reserved");
+  if (row.status !== "pending") return outcomeOf(row);
+  return outcomeOf(await settleRefund(deps.db, row, await refundOrFence(deps, request, row, step)));
+}
+
+export const refundProcedurePath = "payments.refund";
+
+/** Finishes a pending refund under its own key: settled by what the provider did with the refund's key. */
+export function resumeRefund(deps: RefundDependencies, pending: Refund) {
+  const request: RefundRequest = {
+    customerId: pending.customerId,
+    requestKey: pending.requestKey,
+    paymentId: pending.paymentId,
+    amountCents: pending.amountCents,
+    resuming: true,
+  };
+  return resumeUnderKey(
+    deps.settings,
+    {
+      scope: pending.customerId,
+      key: pending.requestKey,
+      procedurePath: refundProcedurePath,
+      fingerprint: { input: { paymentId: pending.paymentId, amountCents: pending.amountCents } },
+    },
+    (step) => refund(deps, request, step),
+  );
 }

@@ -1,0 +1,63 @@
+/**
+ * Resuming someone else's unfinished request under its own idempotency key: the background completer does it
+ * for requests nobody came back for, and a customer's new attempt does it for the earlier attempt that stands in
+ * its way. The key's lease makes the resumer the only one working on it; a live holder is never waited for.
+ */
+import { TRPCError } from "@trpc/server";
+import { appError, ErrorDetails } from "../errors";
+import { type IdempotencySettings, IdempotentExecution, type LeasedStep } from "../idempotency/execute";
+import { requestFingerprint } from "../idempotency/fingerprint";
+
+export interface ResumableRequest {
+  scope: string;
+  key: string;
+  procedurePath: string;
+  /** The input the fingerprint was made of, or the fingerprint itself when the record is at hand. */
+  fingerprint: { input: unknown } | { value: string };
+}
+
+export type ResumeOutcome = "finished" | "forgotten" | "held";
+
+/**
+ * Runs `work` under the request's key, taking over a lapsed or released lease at once. Returns "held" while the
+ * original holder's lease is live (it is still running); a stored outcome, success or final error, is "finished".
+ * Transient failures (503, 504) are thrown: the key keeps its recovery point for the next try.
+ */
+export async function resumeUnderKey(
+  settings: IdempotencySettings,
+  request: ResumableRequest,
+  work: (step: LeasedStep) => Promise<unknown>,
+): Promise<{ outcome: ResumeOutcome; retryAfterMs?: number }> {
+  const fingerprint =
+    "value" in request.fingerprint
+      ? request.fingerprint.value
+      : requestFingerprint(request.procedurePath, request.fingerprint.input);
+  const execution = new IdempotentExecution(
+    { scope: request.scope, key: request.key, procedurePath: request.procedurePath, fingerprint },
+    { ...settings, waitMs: 0 },
+  );
+  try {
+    await execution.withLease(work);
+    return { outcome: "finished" };
+  } catch (error) {
+    if (error instanceof Error && error.name === "KeyForgottenError") return { outcome: "forgotten" };
+    if (!(error instanceof TRPCError)) throw error;
+    const details = error.cause instanceof ErrorDetails ? error.cause.details : {};
+    // A stored or replayed final error (a decline, "not completed") carries its key's meta: the request is over.
+    if (details.idempotency !== undefined) return { outcome: "finished" };
+    if (error.code === "CONFLICT") {
+      const retryAfterMs = typeof details.retryAfterMs === "number" ? details.retryAfterMs : 1000;
+      return { outcome: "held", retryAfterMs };
+    }
+    throw error;
+  }
+}
+
+/** The answer to a customer whose request waits on an earlier one that is truly still running. */
+export function heldByEarlier(what: string, retryAfterMs: number): TRPCError {
+  return appError(
+    "CONFLICT",
+    `${what} is still in progress. Retry in ${Math.ceil(retryAfterMs / 1000)} s; nothing will be done twice.`,
+    { retryable: true, retryAfterMs },
+  );
+}
