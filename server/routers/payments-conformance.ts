@@ -41,7 +41,11 @@ export function describePayments(storeName: string, options: PaymentSuiteOptions
 
   beforeAll(async () => {
     providerDatabase = await createTestDatabase("provider", "provider");
-    provider = await startProviderServer({ port: providerPort, databaseUrl: providerDatabase.appUrl });
+    provider = await startProviderServer({
+      port: providerPort,
+      databaseUrl: providerDatabase.appUrl,
+      faultControl: true,
+    });
     const env = { DATABASE_URL: databaseUrl, PAYMENT_PROVIDER_URL: provider.url, ...options.storeEnv() };
     [serverA, serverB] = await Promise.all([
       startAppServer({ port: portA, env }),
@@ -69,6 +73,23 @@ export function describePayments(storeName: string, options: PaymentSuiteOptions
 
   const succeededCharges = async (orderId: number) =>
     (await provider.chargesFor(orderId)).filter((charge) => charge.status === "succeeded");
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const healthyProvider = { latencyMs: 0, failureRate: 0 };
+  const orderStatus = async (orderId: number) =>
+    (await database.db.select().from(orders).where(eq(orders.id, orderId)))[0]?.status;
+
+  /** One pass of `npm run completer`, as cron would run it, with the given lease. */
+  const runCompleter = (leaseMs: number) =>
+    run("node_modules/.bin/tsx", ["scripts/completer.ts"], {
+      env: {
+        ...process.env,
+        DATABASE_URL: databaseUrl,
+        SESSION_SECRET: testSessionSecret,
+        PAYMENT_PROVIDER_URL: provider.url,
+        IDEMPOTENCY_LEASE_MS: String(leaseMs),
+        ...options.storeEnv(),
+      },
+    });
 
   describe(`payments.pay (${storeName} store)`, () => {
     it("charges once, settles the order, and replays the receipt", async () => {
@@ -156,6 +177,114 @@ export function describePayments(storeName: string, options: PaymentSuiteOptions
       expect(await succeededCharges(orderId)).toHaveLength(1);
     });
 
+    it("a charge arriving at the provider after the completer settled the payment is refused: one charge per order", async () => {
+      // The finding: the completer read a lookup miss as "never charged" while the charge was still on its way.
+      const impatient = await startAppServer({
+        port: crashPort,
+        env: {
+          DATABASE_URL: databaseUrl,
+          PAYMENT_PROVIDER_URL: provider.url,
+          PAYMENT_PROVIDER_TIMEOUT_MS: "500",
+          IDEMPOTENCY_LEASE_MS: "1000",
+          ...options.storeEnv(),
+        },
+      });
+      try {
+        const { shopper, orderId } = await shopperWithOrder(impatient);
+        await provider.setFaults({ latencyMs: 4000, failureRate: 0 });
+        const sentAt = Date.now();
+        const late = await shopper.mutation("payments.pay", { idempotencyKey: randomUUID(), orderId, card: cards.ok });
+        await provider.setFaults(healthyProvider);
+        expect(late.status).toBe(504);
+
+        await sleep(1100);
+        const completer = await runCompleter(1000);
+        expect(completer.stdout).toMatch(/payment \d+: finished/);
+        expect(await orderStatus(orderId)).toBe("awaiting_payment");
+        const [settled] = await database.db.select().from(payments).where(eq(payments.orderId, orderId));
+        expect(settled).toMatchObject({ status: "failed", declineCode: "not_completed" });
+
+        // Wait until the slow charge has reached the provider, then pay again with a new key.
+        await sleep(Math.max(0, sentAt + 4500 - Date.now()));
+        const again = await shopper.mutation("payments.pay", { idempotencyKey: randomUUID(), orderId, card: cards.ok });
+        expect(again.status).toBe(200);
+        expect(await succeededCharges(orderId)).toHaveLength(1);
+        const fenced = await fetch(`${provider.url}/v1/charges/by-key/${settled?.providerKey}`);
+        expect((await fenced.json()).status).toBe("canceled");
+
+        // A refund whose answer is lost answers 504 like a lost charge, and its retry refunds once.
+        const refundInput = { idempotencyKey: randomUUID(), paymentId: again.data.payment.id, amountCents: 300 };
+        await provider.setFaults({ latencyMs: 1000, failureRate: 0 });
+        const lostRefund = await shopper.mutation("payments.refund", refundInput);
+        await provider.setFaults(healthyProvider);
+        expect(lostRefund.status).toBe(504);
+        await sleep(1000);
+        const refundRetry = await shopper.mutation("payments.refund", refundInput);
+        expect(refundRetry.status).toBe(200);
+        expect(refundRetry.data.refund).toMatchObject({ amountCents: 300, status: "succeeded" });
+      } finally {
+        await provider.setFaults(healthyProvider);
+        await impatient.stop();
+      }
+    });
+
+    it("a new card right after a provider failure pays at once: the earlier attempt is settled first", async () => {
+      const { shopper, orderId } = await shopperWithOrder();
+      const failedInput = { idempotencyKey: randomUUID(), orderId, card: cards.providerError };
+      expect((await shopper.mutation("payments.pay", failedInput)).status).toBe(503);
+      expect(await orderStatus(orderId)).toBe("paying");
+
+      const startedAt = Date.now();
+      const paid = await shopper.mutation("payments.pay", { idempotencyKey: randomUUID(), orderId, card: cards.ok });
+      expect(paid.status).toBe(200);
+      expect(Date.now() - startedAt).toBeLessThan(5000);
+      expect(await succeededCharges(orderId)).toHaveLength(1);
+
+      // The earlier key now answers what became of it, and never charges.
+      const earlier = await shopper.mutation("payments.pay", failedInput);
+      expect(earlier.status).toBe(402);
+      expect(earlier.data.message).toMatch(/interrupted.*Nothing was charged/);
+      expect(await succeededCharges(orderId)).toHaveLength(1);
+    });
+
+    it("a new attempt after a lost charge answer finds that charge: the order is paid once", async () => {
+      const { shopper, orderId } = await shopperWithOrder();
+      const lost = await shopper.mutation("payments.pay", {
+        idempotencyKey: randomUUID(),
+        orderId,
+        card: cards.lostResponse,
+      });
+      expect(lost.status).toBe(504);
+
+      const second = await shopper.mutation("payments.pay", { idempotencyKey: randomUUID(), orderId, card: cards.ok });
+      expect(second.status).toBe(409);
+      expect(second.data.message).toMatch(/already paid/);
+      expect(await orderStatus(orderId)).toBe("paid");
+      expect(await succeededCharges(orderId)).toHaveLength(1);
+    });
+
+    it("only an attempt truly still running makes a new one wait, with a retryable 409 and an honest retryAfterMs", async () => {
+      const { shopper, orderId } = await shopperWithOrder();
+      await provider.setFaults({ latencyMs: 1500, failureRate: 0 });
+      try {
+        const first = shopper.mutation("payments.pay", { idempotencyKey: randomUUID(), orderId, card: cards.ok });
+        await sleep(500);
+        const second = await shopper.mutation("payments.pay", {
+          idempotencyKey: randomUUID(),
+          orderId,
+          card: cards.ok,
+        });
+        expect(second.status).toBe(409);
+        expect(second.data.data).toMatchObject({ code: "CONFLICT", retryable: true });
+        expect(second.data.data.retryAfterMs).toBeGreaterThan(0);
+        expect(second.data.data.retryAfterMs).toBeLessThanOrEqual(30_000);
+        expect((await first).status).toBe(200);
+      } finally {
+        await provider.setFaults(healthyProvider);
+      }
+      expect(await succeededCharges(orderId)).toHaveLength(1);
+    });
+
     it("refuses a card that is not a test card, and never stores or fingerprints a full card number", async () => {
       const { shopper, orderId } = await shopperWithOrder();
       const refused = await shopper.mutation("payments.pay", {
@@ -215,7 +344,7 @@ export function describePayments(storeName: string, options: PaymentSuiteOptions
           ...options.storeEnv(),
         },
       });
-      expect(completer.stdout).toContain(`payment ${pending?.id}: succeeded`);
+      expect(completer.stdout).toContain(`payment ${pending?.id}: finished`);
       const [order] = await database.db.select().from(orders).where(eq(orders.id, orderId));
       expect(order?.status).toBe("paid");
 
@@ -243,6 +372,49 @@ export function describePayments(storeName: string, options: PaymentSuiteOptions
       expect(replay.data.refund).toEqual(first.data.refund);
       const [payment] = await database.db.select().from(payments).where(eq(payments.id, paymentId));
       expect(payment?.refundedCents).toBe(500);
+    });
+
+    it("a refund stranded by a provider outage does not block the next one, which settles it first", async () => {
+      const { shopper, paymentId, totalCents } = await paidOrder();
+      const strandedInput = { idempotencyKey: randomUUID(), paymentId, amountCents: totalCents };
+      await provider.setFaults({ latencyMs: 0, failureRate: 1 });
+      const stranded = await shopper.mutation("payments.refund", strandedInput);
+      await provider.setFaults(healthyProvider);
+      expect(stranded.status).toBe(503);
+
+      const whole = await shopper.mutation("payments.refund", {
+        idempotencyKey: randomUUID(),
+        paymentId,
+        amountCents: totalCents,
+      });
+      expect(whole.status).toBe(200);
+      expect(whole.data.refund).toMatchObject({ amountCents: totalCents, status: "succeeded" });
+      const earlier = await shopper.mutation("payments.refund", strandedInput);
+      expect(earlier.status).toBe(422);
+      expect(earlier.data.message).toMatch(/interrupted.*Nothing was refunded/);
+      const [payment] = await database.db.select().from(payments).where(eq(payments.id, paymentId));
+      expect(payment?.refundedCents).toBe(totalCents);
+    });
+
+    it("answers a refund the provider refuses with a typed 422 and gives the reserved amount back", async () => {
+      const { shopper, paymentId, totalCents } = await paidOrder();
+      const [payment] = await database.db.select().from(payments).where(eq(payments.id, paymentId));
+      // Someone refunded the whole charge at the provider directly, behind the shop's back.
+      const direct = await fetch(`${provider.url}/v1/refunds`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "idempotency-key": randomUUID() },
+        body: JSON.stringify({ chargeId: payment?.providerChargeId, amountCents: totalCents }),
+      });
+      expect(direct.status).toBe(201);
+      const refused = await shopper.mutation("payments.refund", {
+        idempotencyKey: randomUUID(),
+        paymentId,
+        amountCents: 500,
+      });
+      expect(refused.status).toBe(422);
+      expect(refused.data.message).toMatch(/refused this refund/);
+      const [after] = await database.db.select().from(payments).where(eq(payments.id, paymentId));
+      expect(after?.refundedCents).toBe(0);
     });
 
     it("never lets concurrent refunds under different keys exceed the payment", async () => {

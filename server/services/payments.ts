@@ -205,16 +205,17 @@ function outcomeOf(payment: Payment): { payment: PaymentView } {
 
 /** Provider trouble that settles nothing: the key keeps its recovery point and a retry resumes. */
 export function providerTrouble(error: unknown, what: "charge" | "refund"): never {
-  const done = what === "charge" ? "your card will not be charged twice" : "it will not be refunded twice";
   if (error instanceof ProviderUnavailableError) {
+    const nothingDone = what === "charge" ? "nothing was charged" : "nothing was refunded";
     throw appError(
       "SERVICE_UNAVAILABLE",
-      `The payment provider is unavailable right now. Retry in a moment with the same key; ${done}.`,
+      `The payment provider is unavailable and ${nothingDone}. Retry in a moment; it is safe to retry.`,
       { retryAfterMs: 2000 },
     );
   }
   if (error instanceof ProviderNoAnswerError) {
-    throw appError("GATEWAY_TIMEOUT", `We did not hear back from the payment provider. Retry: ${done}.`, {
+    const notTwice = what === "charge" ? "your card will not be charged twice" : "it will not be refunded twice";
+    throw appError("GATEWAY_TIMEOUT", `We did not hear back from the payment provider. Retry: ${notTwice}.`, {
       retryAfterMs: 1000,
     });
   }

@@ -16,7 +16,7 @@ import { appError } from "../errors";
 import type { IdempotencySettings, LeasedStep } from "../idempotency/execute";
 import { type PaymentProvider, type ProviderRefund, ProviderRejectedError } from "./payment-provider";
 import { providerKeyFor, providerTrouble } from "./payments";
-import { heldByEarlier, resumeUnderKey } from "./resume";
+import { resumeUnderKey } from "./resume";
 
 /** The recovery points of a refund, in order. */
 export type RefundRecoveryPoint = "started" | "refund_reserved" | "refund_attempted" | "finished";
@@ -59,6 +59,7 @@ export interface RefundDependencies {
 async function reserveRefund(
   db: Database,
   request: RefundRequest,
+  returnPending: boolean,
 ): Promise<{ reserved: Refund } | { pending: Refund[] }> {
   return db.transaction(async (tx) => {
     const [payment] = await tx
@@ -71,13 +72,15 @@ async function reserveRefund(
       throw appError("UNPROCESSABLE_CONTENT", `Payment ${payment.id} did not succeed, so there is nothing to refund.`);
     }
     const refundable = payment.amountCents - payment.refundedCents;
-    if (request.amountCents > refundable) {
+    if (request.amountCents > refundable && returnPending) {
       const pending = await tx
         .select()
         .from(refunds)
         .where(and(eq(refunds.paymentId, payment.id), eq(refunds.status, "pending")));
       const pendingCents = pending.reduce((sum, refund) => sum + refund.amountCents, 0);
       if (pending.length > 0 && request.amountCents <= refundable + pendingCents) return { pending };
+    }
+    if (request.amountCents > refundable) {
       throw appError(
         "UNPROCESSABLE_CONTENT",
         `A refund of ${request.amountCents} cents exceeds what is left to refund (${refundable} cents).`,
@@ -99,18 +102,18 @@ async function reserveRefund(
   });
 }
 
-/** Phase 1 for a caller who is here: pending refunds that alone stand in the way are resolved first. */
+/**
+ * Phase 1 for a caller who is here: pending refunds that alone stand in the way and that nobody is working on
+ * (a provider outage stranded them) are settled first. Refunds still running count as reserved: the amount is
+ * refused as exceeding what is left, as it would be once they succeed.
+ */
 async function reserveResolvingPending(deps: RefundDependencies, request: RefundRequest): Promise<Refund> {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const result = await reserveRefund(deps.db, request);
-    if ("reserved" in result) return result.reserved;
-    for (const pending of result.pending) {
-      const resolved = await resumeRefund(deps, pending);
-      if (resolved.outcome === "held")
-        throw heldByEarlier("Another refund of this payment", resolved.retryAfterMs ?? 1000);
-    }
-  }
-  throw heldByEarlier("Another refund of this payment", 1000);
+  const first = await reserveRefund(deps.db, request, true);
+  if ("reserved" in first) return first.reserved;
+  for (const pending of first.pending) await resumeRefund(deps, pending);
+  const second = await reserveRefund(deps.db, request, false);
+  if ("reserved" in second) return second.reserved;
+  throw new Error("unreachable: a reservation that may not wait on pending refunds either succeeds or throws");
 }
 
 type RefundSettlement = { status: "succeeded"; providerRefundId: string } | { status: "failed"; failureCode: string };
