@@ -146,5 +146,44 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
       const again = await store.claim({ ...req, fingerprint: "c".repeat(64) });
       expect(again).toMatchObject({ outcome: "claimed", record: { recoveryPoint: "started", outcome: null } });
     });
+
+    it("forgets a key only for its lease holder: then it reads as absent and runs anew", async () => {
+      const req = request();
+      const first = await store.claim(req);
+      if (first.outcome !== "claimed") throw new Error("expected a claim");
+      await expect(store.forget({ ...first.lease, ownerToken: randomUUID() })).rejects.toBeInstanceOf(LeaseLostError);
+      await store.forget(first.lease);
+      expect(await store.read(req)).toBeNull();
+      expect((await store.claim(req)).outcome).toBe("claimed");
+    });
+
+    it("lists as abandoned the unfinished keys nobody holds or touched since the given time, and no others", async () => {
+      const lapsed = request({ leaseMs: 50 });
+      const released = request();
+      const held = request();
+      const completed = request({ leaseMs: 50 });
+      const [, releasedClaim, , completedClaim] = await Promise.all(
+        [lapsed, released, held, completed].map((req) => store.claim(req)),
+      );
+      if (releasedClaim?.outcome !== "claimed" || completedClaim?.outcome !== "claimed") {
+        throw new Error("expected claims");
+      }
+      // Past its first step, so that both stores keep it when released.
+      await store.advance(releasedClaim.lease, "payment_created", 30_000);
+      await store.release(releasedClaim.lease);
+      await store.complete(completedClaim.lease, success);
+      await sleep(100);
+
+      const keysOf = async (idleSince: Date) =>
+        new Set((await store.abandoned(idleSince, 10_000)).map((record) => record.key));
+      // Released a moment ago: left to its client's retry until it has been idle long enough.
+      const justNow = await keysOf(new Date(Date.now() - 60_000));
+      expect(justNow.has(lapsed.key) || justNow.has(released.key)).toBe(false);
+      const idle = await keysOf(new Date());
+      expect(idle.has(lapsed.key)).toBe(true);
+      expect(idle.has(released.key)).toBe(true);
+      expect(idle.has(held.key)).toBe(false);
+      expect(idle.has(completed.key)).toBe(false);
+    });
   });
 }
