@@ -18,9 +18,9 @@ export type ProviderDatabase = MySql2Database<typeof schema>;
 
 /** Tests only: what can go wrong on purpose. */
 export interface ProviderFaults {
-  /** Delay before a charge or refund is processed at all: a request that arrives late. */
+  /** Delay before a charge, refund or cancellation is processed at all: a request that arrives late. */
   latencyMs: number;
-  /** The share of charge and refund requests answered 503 before anything is done. */
+  /** The share of charge, refund and cancellation requests answered 503 before anything is done. */
   failureRate: number;
 }
 
@@ -93,7 +93,7 @@ export function createProviderServer(db: ProviderDatabase, options: ProviderOpti
   const refundByKey = async (key: string) =>
     (await db.select().from(refunds).where(eq(refunds.idempotencyKey, key)).limit(1))[0];
 
-  /** Applies the injected faults before a charge or refund: true when it answered 503 instead. */
+  /** Applies the injected faults before a charge, refund or cancellation: true when it answered 503 instead. */
   async function injectedFailure(res: ServerResponse): Promise<boolean> {
     if (faults.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, faults.latencyMs));
     if (faults.failureRate > 0 && Math.random() < faults.failureRate) {
@@ -225,6 +225,7 @@ export function createProviderServer(db: ProviderDatabase, options: ProviderOpti
    * unique index, so a request with this key still on its way can never succeed. Safe to repeat.
    */
   async function cancelKey(kind: "charge" | "refund", key: string, res: ServerResponse) {
+    if (await injectedFailure(res)) return;
     const table = kind === "charge" ? charges : refunds;
     const tombstone = { id: newId(kind === "charge" ? "ch" : "re"), idempotencyKey: key, status: "canceled" as const };
     try {

@@ -56,8 +56,13 @@ export function startBackgroundWork(deps: BackgroundDependencies): () => Promise
   let running: Promise<void> = Promise.resolve();
   let stopped = false;
 
+  let holding = false;
   async function pass() {
-    if (!(await holdLease(db, ownerToken, intervalMs * 3))) return;
+    const held = await holdLease(db, ownerToken, intervalMs * 3);
+    if (held !== holding)
+      log(held ? "background: this server now runs the background work" : "background: handed over");
+    holding = held;
+    if (!held) return;
     const reports = await completeAbandonedWork({ db, provider, settings });
     for (const report of reports) {
       log(`background: ${report.subject}: ${report.outcome}${report.detail ? ` (${report.detail})` : ""}`);
