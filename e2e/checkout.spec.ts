@@ -452,7 +452,7 @@ test("a server crash after charging: restart, the completer finishes, the retry 
         },
       }).then(({ stdout }) => stdout);
     // Until the dead server's lease runs out the completer reports the payment as still held.
-    await expect.poll(completer, { timeout: 30_000, intervals: [500] }).toContain(`payment ${pending?.id}: succeeded`);
+    await expect.poll(completer, { timeout: 30_000, intervals: [500] }).toContain(`payment ${pending?.id}: finished`);
     expect((await paymentRows(orderId))[0]?.status).toBe("succeeded");
     expect(await orderStatus(orderId)).toBe("paid");
 
