@@ -11,12 +11,14 @@
  */
 import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
+import type { Redis } from "ioredis";
 import type { Database } from "@/db/client";
-import { appDatabase } from "./db";
+import { openDatabase } from "@/db/client";
 import type { Env } from "./env";
 import type { IdempotencySettings } from "./idempotency/execute";
 import { MysqlIdempotencyStore } from "./idempotency/mysql-store";
-import { idempotencySettings } from "./idempotency/settings";
+import { separateIdempotencySettings } from "./idempotency/settings";
+import { openRedis } from "./redis";
 import { paymentProvider } from "./routers/payments";
 import { completeAbandonedWork } from "./services/completer";
 import type { PaymentProvider } from "./services/payment-provider";
@@ -92,13 +94,28 @@ export function startBackgroundWork(deps: BackgroundDependencies): () => Promise
   };
 }
 
-/** This server's background loop, on the app's own pool, store and provider client. */
+/**
+ * This server's background loop. It opens its own small pool, store and Redis connection rather than sharing the
+ * request handlers': Next bundles instrumentation apart from the routes, so a shared object would be built from
+ * one bundle's copy of a class and checked against the other's (`instanceof` then fails, and a 503 became a 500).
+ */
 export function startAppBackgroundWork(env: Env): () => Promise<void> {
-  const { db } = appDatabase();
-  return startBackgroundWork({
-    db,
+  const database = openDatabase(env.DATABASE_URL, {
+    poolSize: 2,
+    lockWaitTimeoutSeconds: env.IDEMPOTENCY_WAIT_MS / 1000,
+  });
+  let redis: Redis | undefined;
+  const stop = startBackgroundWork({
+    db: database.db,
     provider: paymentProvider({ env }),
-    settings: idempotencySettings(db, env),
+    settings: separateIdempotencySettings(database.db, env, () => {
+      redis ??= openRedis(env.REDIS_URL);
+      return redis;
+    }),
     env,
   });
+  return async () => {
+    await stop();
+    await Promise.all([database.close(), redis?.quit()]);
+  };
 }

@@ -1,3 +1,4 @@
+import type { Redis } from "ioredis";
 import type { Database } from "@/db/client";
 import type { Env } from "../env";
 import { appRedis } from "../redis";
@@ -15,12 +16,22 @@ const holder = globalThis as typeof globalThis & {
 
 /** The process's idempotency settings, from the environment. */
 export function idempotencySettings(db: Database, env: Env): IdempotencySettings {
-  holder.idempotencyStore ??=
-    env.IDEMPOTENCY_STORE === "redis" ? new RedisIdempotencyStore(appRedis()) : new MysqlIdempotencyStore(db);
+  holder.idempotencyStore ??= storeFor(db, env, appRedis);
   holder.completedRecords ??= new CompletedRecordCache();
+  return { ...timings(env), store: holder.idempotencyStore, completed: holder.completedRecords };
+}
+
+/** Settings with a store of their own, on the connections given (for work that must not share the process's). */
+export function separateIdempotencySettings(db: Database, env: Env, redis: () => Redis): IdempotencySettings {
+  return { ...timings(env), store: storeFor(db, env, redis) };
+}
+
+function storeFor(db: Database, env: Env, redis: () => Redis): IdempotencyStore {
+  return env.IDEMPOTENCY_STORE === "redis" ? new RedisIdempotencyStore(redis()) : new MysqlIdempotencyStore(db);
+}
+
+function timings(env: Env) {
   return {
-    store: holder.idempotencyStore,
-    completed: holder.completedRecords,
     waitMs: env.IDEMPOTENCY_WAIT_MS,
     leaseMs: env.IDEMPOTENCY_LEASE_MS,
     retentionMs: env.IDEMPOTENCY_TTL_HOURS * 3600_000,
