@@ -54,4 +54,11 @@ describe("session.me over the route handler", () => {
     expect(body.error.message).toMatch(/reload the page/);
     expect(JSON.stringify(body)).not.toMatch(/stack|at .*\.ts/);
   });
+
+  it("refuses a cookie with broken percent-encoding with 401 and clears it, never a 500", async () => {
+    const response = await call(`${sessionCookieName}=%E0%A4%A`);
+    expect(response.status).toBe(401);
+    expect(response.headers.get("set-cookie")).toMatch(/Max-Age=0/);
+    expect((await response.json()).error.data.code).toBe("UNAUTHORIZED");
+  });
 });

@@ -30,7 +30,14 @@ export function verifySession(value: string, secret: string): string | null {
 export function readCookie(cookieHeader: string | null, name: string): string | undefined {
   for (const part of cookieHeader?.split(";") ?? []) {
     const [key, ...rest] = part.trim().split("=");
-    if (key === name) return decodeURIComponent(rest.join("="));
+    if (key !== name) continue;
+    const raw = rest.join("=");
+    try {
+      return decodeURIComponent(raw);
+    } catch {
+      // Malformed percent-encoding: returned as is, it fails verification and is refused like any forged cookie.
+      return raw;
+    }
   }
   return undefined;
 }
