@@ -135,6 +135,10 @@ describe("catalog.link and catalog.unlink", () => {
       expectCode(await client().mutation("catalog.link", input), 400, "BAD_REQUEST");
     }
   });
+
+  it("refuses ids beyond the column's range with 400, not a driver error", async () => {
+    expectCode(await client().mutation("catalog.link", { productId: 2147483648, categoryId: 1 }), 400, "BAD_REQUEST");
+  });
 });
 
 describe("catalog.rename", () => {

@@ -1,6 +1,7 @@
 import { asc } from "drizzle-orm";
 import { z } from "zod";
 import { categories } from "@/db/schema";
+import { rowId } from "../inputs";
 import { linkCategory, listProducts, renameProduct, unlinkCategory } from "../services/catalog";
 import { createTRPCRouter, publicProcedure } from "../trpc";
 
@@ -16,10 +17,8 @@ const productName = z
     `must be at most ${productNameMaxLength} characters`,
   );
 
-const id = z.number().int().positive();
-
-const renameInput = z.object({ productId: id, name: productName, expectedVersion: id });
-const linkInput = z.object({ productId: id, categoryId: id });
+const renameInput = z.object({ productId: rowId, name: productName, expectedVersion: rowId });
+const linkInput = z.object({ productId: rowId, categoryId: rowId });
 
 /**
  * The catalog and its admin edits. The edits take no idempotency key (contract §5): each is idempotent by

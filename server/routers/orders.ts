@@ -3,6 +3,7 @@ import { z } from "zod";
 import { orders, payments } from "@/db/schema";
 import { appError } from "../errors";
 import { idempotentProcedure } from "../idempotency/procedure";
+import { rowId } from "../inputs";
 import { cartSchema, loadOrder, placeOrder } from "../services/orders";
 import { viewOf } from "../services/payments";
 import { createTRPCRouter, customerProcedure } from "../trpc";
@@ -16,7 +17,7 @@ export const ordersRouter = createTRPCRouter({
   ),
 
   /** One of the caller's own orders with its payments; anyone else's order does not exist for them. */
-  get: customerProcedure.input(z.object({ orderId: z.number().int().positive() })).query(async ({ ctx, input }) => {
+  get: customerProcedure.input(z.object({ orderId: rowId })).query(async ({ ctx, input }) => {
     const [owned] = await ctx.db
       .select({ id: orders.id })
       .from(orders)

@@ -2,19 +2,20 @@ import { z } from "zod";
 import { testCardNumbers } from "@/provider/cards";
 import { idempotentProcedure } from "../idempotency/procedure";
 import { idempotencySettings } from "../idempotency/settings";
+import { amountCents, rowId } from "../inputs";
 import { PaymentProvider } from "../services/payment-provider";
 import { pay, paymentFingerprintInput } from "../services/payments";
 import { refund } from "../services/refunds";
 import { type Context, createTRPCRouter } from "../trpc";
 
 const payInput = z.object({
-  orderId: z.number().int().positive(),
+  orderId: rowId,
   card: z.enum(testCardNumbers, { error: "must be one of the test cards (see the checkout page)" }),
 });
 
 const refundInput = z.object({
-  paymentId: z.number().int().positive(),
-  amountCents: z.number().int().positive(),
+  paymentId: rowId,
+  amountCents,
 });
 
 export function paymentProvider(ctx: Pick<Context, "env">): PaymentProvider {

@@ -4,12 +4,13 @@ import { z } from "zod";
 import type { Executor } from "@/db/client";
 import { orderItems, type orderStatuses, orders, products } from "@/db/schema";
 import { appError, isDuplicateKeyError } from "../errors";
+import { rowId } from "../inputs";
 
 export const cartSchema = z.object({
   items: z
     .array(
       z.object({
-        productId: z.number().int().positive(),
+        productId: rowId,
         quantity: z.number().int().min(1).max(99),
       }),
     )
