@@ -34,7 +34,12 @@ export default async function globalSetup() {
       startProviderServer({ port: e2eProviderPort, databaseUrl: providerDatabase.appUrl }),
       (server) => server.stop(),
     );
-    const env = { DATABASE_URL: database.appUrl, PAYMENT_PROVIDER_URL: provider.url };
+    // Both servers answer for the shop at the first one's address, as servers behind one load balancer would.
+    const env = {
+      DATABASE_URL: database.appUrl,
+      PAYMENT_PROVIDER_URL: provider.url,
+      APP_ORIGINS: `http://127.0.0.1:${e2ePort}`,
+    };
     const startApp = (port: number) => keep(startAppServer({ port, env }), (server) => server.stop());
     const [, second] = await all([startApp(e2ePort), startApp(e2eSecondPort)]);
     process.env.E2E_DATABASE_URL = database.appUrl;

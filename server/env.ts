@@ -18,6 +18,20 @@ export const envSchema = z.object({
   DATABASE_URL: mysqlUrl,
   SESSION_SECRET: z.string({ error: "is required" }).min(32, "must be at least 32 characters"),
   SESSION_COOKIE_SECURE: z.enum(["true", "false"]).default("false"),
+  /**
+   * The shop's public origins (comma-separated, e.g. https://shop.example), whose pages may send writes to any of
+   * its servers; a server always accepts its own origin too.
+   */
+  APP_ORIGINS: z
+    .string()
+    .default("")
+    .transform((value) =>
+      value
+        .split(",")
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.url().transform((url) => new URL(url).origin))),
   IDEMPOTENCY_TTL_HOURS: z.coerce.number().positive().default(24),
   IDEMPOTENCY_WAIT_MS: positiveInt(2000),
   IDEMPOTENCY_LEASE_MS: positiveInt(30_000),
