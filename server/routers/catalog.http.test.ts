@@ -214,11 +214,24 @@ describe("catalog.rename", () => {
     expect(await productRow(productId)).toEqual({ name: teapots, version: 3 });
   });
 
+  it("stores a name in Unicode's composed form (NFC), so equal-looking names are equal", async () => {
+    const productId = await createProduct();
+    const decomposed = "Cafe\u0301 blend";
+    const result = await client().mutation("catalog.rename", { productId, name: decomposed, expectedVersion: 1 });
+    expect(result.status).toBe(200);
+    expect(await productRow(productId)).toEqual({ name: "Caf\u00e9 blend", version: 2 });
+  });
+
   it.each([
     ["empty", ""],
     ["only spaces", "   "],
     ["121 characters", "a".repeat(121)],
     ["not a string", 42],
+    ["holding a NUL", "Tea\u0000blend"],
+    ["holding a terminal escape", "\u001b[31mRed blend"],
+    ["holding a right-to-left override", "Blend \u202Egpj.exe"],
+    ["zero-width characters only", "\u200B\u200D\uFEFF"],
+    ["holding an unpaired surrogate", "Broken \uD800 blend"],
   ])("answers BAD_REQUEST for a name that is %s, and changes nothing", async (_label, name) => {
     const productId = await createProduct("Unchanged blend");
     const result = await client().mutation("catalog.rename", { productId, name, expectedVersion: 1 });

@@ -1,23 +1,11 @@
 import { asc } from "drizzle-orm";
 import { z } from "zod";
 import { categories } from "@/db/schema";
-import { rowId } from "../inputs";
+import { displayName, rowId } from "../inputs";
 import { linkCategory, listProducts, renameProduct, unlinkCategory } from "../services/catalog";
 import { createTRPCRouter, publicProcedure } from "../trpc";
 
-const productNameMaxLength = 120;
-
-/** Counted in code points, as MariaDB counts the characters of varchar(120), not in UTF-16 units. */
-const productName = z
-  .string()
-  .trim()
-  .min(1, "must not be empty")
-  .refine(
-    (name) => Array.from(name).length <= productNameMaxLength,
-    `must be at most ${productNameMaxLength} characters`,
-  );
-
-const renameInput = z.object({ productId: rowId, name: productName, expectedVersion: rowId });
+const renameInput = z.object({ productId: rowId, name: displayName, expectedVersion: rowId });
 const linkInput = z.object({ productId: rowId, categoryId: rowId });
 
 /**
