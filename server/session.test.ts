@@ -1,6 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { describe, expect, it } from "vitest";
-import { GET } from "@/app/api/trpc/[trpc]/route";
+import { count, eq } from "drizzle-orm";
+import { describe, expect, inject, it } from "vitest";
+import { GET, POST } from "@/app/api/trpc/[trpc]/route";
+import { openDatabase } from "@/db/client";
+import { customers } from "@/db/schema";
 import { readCookie, sessionCookieName, signSession, verifySession } from "./session";
 
 const secret = "s".repeat(40);
@@ -60,5 +63,33 @@ describe("session.me over the route handler", () => {
     expect(response.status).toBe(401);
     expect(response.headers.get("set-cookie")).toMatch(/Max-Age=0/);
     expect((await response.json()).error.data.code).toBe("UNAUTHORIZED");
+  });
+
+  it("writes no customer row for visits that write nothing; the first order does", async () => {
+    const database = openDatabase(inject("databaseUrl"));
+    const customerCount = async () => (await database.db.select({ n: count() }).from(customers))[0]?.n;
+    try {
+      const before = await customerCount();
+      const paths = Array.from({ length: 5 }, () => "session.me").join(",");
+      const visits = await GET(new Request(`http://shop.test/api/trpc/${paths}?batch=1`));
+      expect(visits.status).toBe(200);
+      expect(await customerCount()).toBe(before);
+
+      const first = await call();
+      const cookie = (first.headers.get("set-cookie") ?? "").split(";")[0] as string;
+      const { customerId } = (await first.json()).result.data;
+      const placed = await POST(
+        new Request("http://shop.test/api/trpc/orders.place", {
+          method: "POST",
+          headers: { "content-type": "application/json", cookie },
+          body: JSON.stringify({ idempotencyKey: randomUUID(), items: [{ productId: 1, quantity: 1 }] }),
+        }),
+      );
+      expect(placed.status).toBe(200);
+      const [row] = await database.db.select().from(customers).where(eq(customers.id, customerId));
+      expect(row).toBeDefined();
+    } finally {
+      await database.close();
+    }
   });
 });

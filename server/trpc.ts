@@ -5,7 +5,6 @@ import { randomUUID } from "node:crypto";
 import { initTRPC, TRPCError } from "@trpc/server";
 import type { FetchCreateContextFnOptions } from "@trpc/server/adapters/fetch";
 import { ZodError, z } from "zod";
-import { customers } from "@/db/schema";
 import { appDatabase } from "./db";
 import { env } from "./env";
 import { appError, ErrorDetails, isTransientInfrastructureError } from "./errors";
@@ -74,8 +73,10 @@ const transientFailuresAreUnavailable = t.middleware(async ({ next }) => {
 export const publicProcedure = t.procedure.use(transientFailuresAreUnavailable);
 
 /**
- * Resolves the guest customer from the signed cookie, creating one (and setting the cookie) on a first visit.
- * A cookie that fails its signature check is refused and cleared, never silently replaced.
+ * Resolves the guest customer from the signed cookie, minting one (and setting the cookie) on a first visit. The
+ * customer's row is written only with its first order (services/orders.ts), so visits that write nothing, or
+ * whose input is refused, leave nothing behind. A cookie that fails its signature check is refused and cleared,
+ * never silently replaced.
  */
 export const customerProcedure = publicProcedure.use(async ({ ctx, next }) => {
   const cookie = readCookie(ctx.reqHeaders.get("cookie"), sessionCookieName);
@@ -83,7 +84,6 @@ export const customerProcedure = publicProcedure.use(async ({ ctx, next }) => {
   let customerId: string;
   if (cookie === undefined) {
     customerId = randomUUID();
-    await ctx.db.insert(customers).values({ id: customerId });
     ctx.resHeaders.append("set-cookie", sessionCookie(signSession(customerId, ctx.env.SESSION_SECRET), secure));
   } else {
     const verified = verifySession(cookie, ctx.env.SESSION_SECRET);

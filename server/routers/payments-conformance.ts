@@ -312,6 +312,33 @@ export function describePayments(storeName: string, options: PaymentSuiteOptions
       expect(await provider.chargesFor(orderId)).toHaveLength(0);
     });
 
+    it("stores no idempotency key for a payment or refund of an order or payment the caller does not have", async () => {
+      const shopper = new ShopClient(serverA.url);
+      await shopper.signIn();
+      const payKey = randomUUID();
+      expect(
+        (await shopper.mutation("payments.pay", { idempotencyKey: payKey, orderId: 2_000_000_000, card: cards.ok }))
+          .status,
+      ).toBe(404);
+      const refundKey = randomUUID();
+      expect(
+        (
+          await shopper.mutation("payments.refund", {
+            idempotencyKey: refundKey,
+            paymentId: 2_000_000_000,
+            amountCents: 1,
+          })
+        ).status,
+      ).toBe(404);
+      for (const key of [payKey, refundKey]) {
+        const [record] = await database.db
+          .select()
+          .from(idempotencyKeys)
+          .where(eq(idempotencyKeys.idempotencyKey, key));
+        expect(record).toBeUndefined();
+      }
+    });
+
     it("finishes a payment whose server crashed after charging, with the completer and no client retry", async () => {
       const crashing = await startAppServer({
         port: crashPort,

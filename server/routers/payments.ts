@@ -4,8 +4,8 @@ import { idempotentProcedure } from "../idempotency/procedure";
 import { idempotencySettings } from "../idempotency/settings";
 import { amountCents, rowId } from "../inputs";
 import { PaymentProvider } from "../services/payment-provider";
-import { pay, paymentFingerprintInput } from "../services/payments";
-import { refund } from "../services/refunds";
+import { assertOwnOrder, pay, paymentFingerprintInput } from "../services/payments";
+import { assertOwnPayment, refund } from "../services/refunds";
 import { type Context, createTRPCRouter } from "../trpc";
 
 const payInput = z.object({
@@ -24,8 +24,9 @@ export function paymentProvider(ctx: Pick<Context, "env">): PaymentProvider {
 
 export const paymentsRouter = createTRPCRouter({
   /** Pays an order once per key, resumable after any failure; the card number is never stored. */
-  pay: idempotentProcedure(payInput, { fingerprintOf: paymentFingerprintInput }).mutation(({ ctx, input }) =>
-    ctx.idempotency.withLease((step) =>
+  pay: idempotentProcedure(payInput, { fingerprintOf: paymentFingerprintInput }).mutation(async ({ ctx, input }) => {
+    await assertOwnOrder(ctx.db, ctx.customerId, input.orderId);
+    return ctx.idempotency.withLease((step) =>
       pay(
         {
           db: ctx.db,
@@ -42,17 +43,18 @@ export const paymentsRouter = createTRPCRouter({
         },
         step,
       ),
-    ),
-  ),
+    );
+  }),
 
   /** Refunds part of a succeeded payment once per key; refunds never add up to more than was paid. */
-  refund: idempotentProcedure(refundInput).mutation(({ ctx, input }) =>
-    ctx.idempotency.withLease((step) =>
+  refund: idempotentProcedure(refundInput).mutation(async ({ ctx, input }) => {
+    await assertOwnPayment(ctx.db, ctx.customerId, input.paymentId);
+    return ctx.idempotency.withLease((step) =>
       refund(
         { db: ctx.db, provider: paymentProvider(ctx), settings: idempotencySettings(ctx.db, ctx.env) },
         { customerId: ctx.customerId, requestKey: ctx.idempotency.key, ...input },
         step,
       ),
-    ),
-  ),
+    );
+  }),
 });

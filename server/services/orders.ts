@@ -2,8 +2,8 @@
 import { and, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 import type { Executor } from "@/db/client";
-import { orderItems, type orderStatuses, orders, products } from "@/db/schema";
-import { appError, isDuplicateKeyError } from "../errors";
+import { customers, orderItems, type orderStatuses, orders, products } from "@/db/schema";
+import { appError, driverErrorCodes, isDuplicateKeyError } from "../errors";
 import { rowId } from "../inputs";
 
 export const cartSchema = z.object({
@@ -84,10 +84,23 @@ export async function placeOrder(
   const currency = found[0]?.currency as string;
   const totalCents = lines.reduce((sum, line) => sum + line.quantity * line.unitPriceCents, 0);
 
+  const insertOrder = async () =>
+    (
+      (await tx.insert(orders).values({ customerId, placementKey, totalCents, currency }).$returningId())[0] as {
+        id: number;
+      }
+    ).id;
   let orderId: number;
   try {
-    const [created] = await tx.insert(orders).values({ customerId, placementKey, totalCents, currency }).$returningId();
-    orderId = (created as { id: number }).id;
+    try {
+      orderId = await insertOrder();
+    } catch (error) {
+      // A guest's first write: their row is created now rather than on their first visit. InnoDB undoes only the
+      // failed statement, so the transaction carries on.
+      if (!driverErrorCodes(error).includes("ER_NO_REFERENCED_ROW_2")) throw error;
+      await tx.insert(customers).ignore().values({ id: customerId });
+      orderId = await insertOrder();
+    }
   } catch (error) {
     if (!isDuplicateKeyError(error)) throw error;
     const [existing] = await tx

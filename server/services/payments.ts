@@ -265,6 +265,18 @@ export async function pay(deps: PaymentDependencies, request: PayRequest, step: 
 export const payProcedurePath = "payments.pay";
 
 /**
+ * Refuses, before any key is claimed, a payment for an order that is not the caller's: a key is stored only for a
+ * request that may act on its target.
+ */
+export async function assertOwnOrder(db: Executor, customerId: string, orderId: number): Promise<void> {
+  const [owned] = await db
+    .select({ id: orders.id })
+    .from(orders)
+    .where(and(eq(orders.id, orderId), eq(orders.customerId, customerId)));
+  if (!owned) throw appError("NOT_FOUND", `Order ${orderId} was not found.`);
+}
+
+/**
  * Finishes a pending payment without its card, under its own key: settled by the charge the provider made with
  * the payment's key, or as not completed once that key is cancelled. "held" while its own request still runs.
  */

@@ -199,6 +199,15 @@ export async function refund(
 
 export const refundProcedurePath = "payments.refund";
 
+/** Refuses, before any key is claimed, a refund of a payment that is not the caller's. */
+export async function assertOwnPayment(db: Executor, customerId: string, paymentId: number): Promise<void> {
+  const [owned] = await db
+    .select({ id: payments.id })
+    .from(payments)
+    .where(and(eq(payments.id, paymentId), eq(payments.customerId, customerId)));
+  if (!owned) throw appError("NOT_FOUND", `Payment ${paymentId} was not found.`);
+}
+
 /** Finishes a pending refund under its own key: settled by what the provider did with the refund's key. */
 export function resumeRefund(deps: RefundDependencies, pending: Refund) {
   const request: RefundRequest = {
