@@ -7,6 +7,7 @@ import { eq } from "drizzle-orm";
 import { type DatabaseHandle, openDatabase } from "../db/client";
 import { orders, payments } from "../db/schema";
 import { type TestCardNumber, testCards } from "../provider/cards";
+import { providerAuth } from "../testing/provider-server";
 
 export const cards = {
   ok: "4242424242424242",
@@ -106,7 +107,9 @@ export interface ProviderCharge {
 
 /** Every charge the provider holds for an order, straight from the provider. */
 export async function providerCharges(orderId: number): Promise<ProviderCharge[]> {
-  const response = await fetch(`${requiredEnv("E2E_PROVIDER_URL")}/v1/charges?reference=order-${orderId}`);
+  const response = await fetch(`${requiredEnv("E2E_PROVIDER_URL")}/v1/charges?reference=order-${orderId}`, {
+    headers: providerAuth,
+  });
   expect(response.status).toBe(200);
   return (await response.json()).data;
 }

@@ -11,6 +11,8 @@ const parsed = z
   .object({
     PROVIDER_DATABASE_URL: z.string().startsWith("mysql://", "must be a mysql:// URL"),
     PROVIDER_PORT: z.coerce.number().int().positive().default(4010),
+    /** The secret its one merchant (the shop) sends as a Bearer token; db:setup creates it. */
+    PROVIDER_API_KEY: z.string({ error: "is required" }).min(32, "must be at least 32 characters"),
     PROVIDER_LATENCY_MS: z.coerce.number().int().min(0).default(0),
     /** Tests only: lets `POST /test/faults` change latency and failures while running. */
     PROVIDER_ENABLE_FAULTS: z.enum(["true", "false"]).default("false"),
@@ -27,6 +29,7 @@ const pool = mysql.createPool({ uri: env.PROVIDER_DATABASE_URL, connectionLimit:
 const server = createProviderServer(drizzle(pool, { schema, mode: "default" }), {
   faults: { latencyMs: env.PROVIDER_LATENCY_MS },
   faultControl: env.PROVIDER_ENABLE_FAULTS === "true",
+  apiKey: env.PROVIDER_API_KEY,
 });
 server.listen(env.PROVIDER_PORT, "127.0.0.1", () => {
   console.log(`Payment provider listening on http://127.0.0.1:${env.PROVIDER_PORT}`);

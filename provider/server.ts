@@ -5,7 +5,7 @@
  * succeed: the merchant's fence before it records "not charged" (as a cancelled payment intent is elsewhere).
  * The test cards of cards.ts decide each charge's fate.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { asc, eq, gt, sql } from "drizzle-orm";
 import type { MySql2Database } from "drizzle-orm/mysql2";
@@ -25,6 +25,8 @@ export interface ProviderFaults {
 }
 
 export interface ProviderOptions {
+  /** Every request but the health check must carry it as `Authorization: Bearer <key>`. */
+  apiKey: string;
   faults?: Partial<ProviderFaults>;
   /** Tests only: `POST /test/faults` changes the faults while running (the chaos soak). */
   faultControl?: boolean;
@@ -86,7 +88,14 @@ const isDuplicate = (error: unknown) =>
   (error as { cause?: { code?: string } })?.cause?.code === "ER_DUP_ENTRY" ||
   (error as { code?: string })?.code === "ER_DUP_ENTRY";
 
-export function createProviderServer(db: ProviderDatabase, options: ProviderOptions = {}): Server {
+/** Compares in constant time, so the key cannot be guessed a character at a time. */
+function authorized(req: IncomingMessage, apiKey: string): boolean {
+  const given = Buffer.from(req.headers.authorization ?? "");
+  const expected = Buffer.from(`Bearer ${apiKey}`);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+export function createProviderServer(db: ProviderDatabase, options: ProviderOptions): Server {
   const faults: ProviderFaults = { latencyMs: 0, failureRate: 0, ...options.faults };
   const chargeByKey = async (key: string) =>
     (await db.select().from(charges).where(eq(charges.idempotencyKey, key)).limit(1))[0];
@@ -257,6 +266,11 @@ export function createProviderServer(db: ProviderDatabase, options: ProviderOpti
     try {
       const url = new URL(req.url ?? "/", "http://provider.local");
       if (req.method === "GET" && url.pathname === "/health") return send(res, 200, { ok: true });
+      if (!authorized(req, options.apiKey)) {
+        return send(res, 401, {
+          error: { type: "authentication_error", message: "Send your API key as a Bearer token." },
+        });
+      }
       if (req.method === "POST" && url.pathname === "/v1/charges") return await createCharge(req, res);
       if (req.method === "POST" && url.pathname === "/v1/refunds") return await createRefund(req, res);
       const byKey = url.pathname.match(/^\/v1\/(charges|refunds)\/by-key\/([^/]+)(\/cancel)?$/);

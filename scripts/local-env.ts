@@ -26,6 +26,10 @@ export function ensureLocalSecrets(adminUrl: string): void {
     process.env.PROVIDER_DATABASE_URL = `mysql://payment_provider:${password}@${admin.host}/simulated_payment_provider`;
     additions.push(`PROVIDER_DATABASE_URL=${process.env.PROVIDER_DATABASE_URL}`);
   }
+  if (!process.env.PROVIDER_API_KEY) {
+    process.env.PROVIDER_API_KEY = randomBytes(32).toString("base64url");
+    additions.push(`PROVIDER_API_KEY=${process.env.PROVIDER_API_KEY}`);
+  }
   if (!process.env.SESSION_SECRET) {
     process.env.SESSION_SECRET = randomBytes(32).toString("base64url");
     additions.push(`SESSION_SECRET=${process.env.SESSION_SECRET}`);

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase } from "@/db/client";
 import { idempotencyKeys, orders, payments, reconciliationRepairs, refunds } from "@/db/schema";
 import { type AppServer, startAppServer, testSessionSecret } from "@/testing/app-server";
-import { type ProviderServer, startProviderServer } from "@/testing/provider-server";
+import { type ProviderServer, providerAuth, startProviderServer } from "@/testing/provider-server";
 import { ShopClient } from "@/testing/shop-client";
 import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
 
@@ -145,7 +145,7 @@ describe("background work (completer, reconciler, one runner across servers)", (
   it("refunds a stray provider charge once, recorded, and a second reconciliation finds nothing to do", async () => {
     const stray = await fetch(`${provider.url}/v1/charges`, {
       method: "POST",
-      headers: { "content-type": "application/json", "idempotency-key": `stray-${randomUUID()}` },
+      headers: { "content-type": "application/json", "idempotency-key": `stray-${randomUUID()}`, ...providerAuth },
       body: JSON.stringify({ amountCents: 1234, currency: "EUR", cardNumber: "4242424242424242", reference: "stray" }),
     });
     const charge = (await stray.json()) as { id: string };
@@ -164,7 +164,9 @@ describe("background work (completer, reconciler, one runner across servers)", (
       amountCents: 1234,
       kind: "stray_charge_refunded",
     });
-    const atProvider = await (await fetch(`${provider.url}/v1/charges?reference=stray`)).json();
+    const atProvider = await (
+      await fetch(`${provider.url}/v1/charges?reference=stray`, { headers: providerAuth })
+    ).json();
     expect(atProvider.data[0].refundedCents).toBe(1234);
 
     const again = await run("node_modules/.bin/tsx", ["scripts/reconcile.ts"], {

@@ -3,7 +3,11 @@ import { once } from "node:events";
 import { describe, expect, it } from "vitest";
 import { InvalidEnvironmentError, parseEnv } from "./env";
 
-const valid = { DATABASE_URL: "mysql://app:pw@127.0.0.1:3306/shop", SESSION_SECRET: "k".repeat(32) };
+const valid = {
+  DATABASE_URL: "mysql://app:pw@127.0.0.1:3306/shop",
+  SESSION_SECRET: "k".repeat(32),
+  PROVIDER_API_KEY: "p".repeat(32),
+};
 
 describe("environment validation", () => {
   it("accepts a complete environment and fills the defaults", () => {
@@ -24,7 +28,7 @@ describe("environment validation", () => {
   it("names every bad variable in one line", () => {
     expect(() => parseEnv({ DATABASE_URL: "postgres://x", IDEMPOTENCY_TTL_HOURS: "-1" })).toThrowError(
       new InvalidEnvironmentError(
-        "Invalid environment: DATABASE_URL must be a mysql:// URL; SESSION_SECRET is required; IDEMPOTENCY_TTL_HOURS Too small: expected number to be >0",
+        "Invalid environment: DATABASE_URL must be a mysql:// URL; SESSION_SECRET is required; IDEMPOTENCY_TTL_HOURS Too small: expected number to be >0; PROVIDER_API_KEY is required",
       ),
     );
   });

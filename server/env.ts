@@ -41,6 +41,8 @@ export const envSchema = z.object({
   REDIS_URL: redisUrl.default("redis://127.0.0.1:6379"),
   DATABASE_POOL_SIZE: positiveInt(20),
   PAYMENT_PROVIDER_URL: z.url().default("http://127.0.0.1:4010"),
+  /** The secret the payment provider knows its merchant by (sent as a Bearer token); db:setup creates one. */
+  PROVIDER_API_KEY: z.string({ error: "is required" }).min(32, "must be at least 32 characters"),
   /** How long a charge request may take before the app treats its answer as lost (504, resumable). */
   PAYMENT_PROVIDER_TIMEOUT_MS: positiveInt(5000),
   /**

@@ -7,6 +7,12 @@ export interface AppServer extends ChildService {
 }
 
 export const testSessionSecret = randomBytes(32).toString("base64url");
+/**
+ * The provider's API key for this test run. Also put in this process's environment, so that the scripts a test
+ * runs with `...process.env` (the completer, the reconciler) reach the provider too.
+ */
+process.env.PROVIDER_API_KEY ??= randomBytes(32).toString("base64url");
+export const testProviderApiKey = process.env.PROVIDER_API_KEY;
 
 export async function startAppServer(options: { port: number; env: Record<string, string> }): Promise<AppServer> {
   const service = await startChildService({
@@ -18,6 +24,7 @@ export async function startAppServer(options: { port: number; env: Record<string
       NEXT_TELEMETRY_DISABLED: "1",
       NODE_ENV: "production",
       SESSION_SECRET: testSessionSecret,
+      PROVIDER_API_KEY: testProviderApiKey,
       ...options.env,
     },
     url: `http://127.0.0.1:${options.port}`,

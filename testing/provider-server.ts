@@ -1,6 +1,10 @@
 /** Starts the simulated payment provider as its own process, as `npm run provider` does. */
 import type { ProviderFaults } from "@/provider/server";
+import { testProviderApiKey } from "./app-server";
 import { type ChildService, startChildService } from "./child-service";
+
+/** What a test sends to reach the provider directly, as the shop does. */
+export const providerAuth = { authorization: `Bearer ${testProviderApiKey}` };
 
 export interface ProviderServer extends ChildService {
   /** Every charge the provider made for an order, straight from the provider. */
@@ -27,6 +31,7 @@ export async function startProviderServer(options: {
       PROVIDER_PORT: String(options.port),
       PROVIDER_LATENCY_MS: String(options.latencyMs ?? 0),
       PROVIDER_ENABLE_FAULTS: options.faultControl ? "true" : "false",
+      PROVIDER_API_KEY: testProviderApiKey,
     },
     url,
     healthPath: "/health",
@@ -34,13 +39,13 @@ export async function startProviderServer(options: {
   });
   return Object.assign(service, {
     async chargesFor(orderId: number) {
-      const response = await fetch(`${url}/v1/charges?reference=order-${orderId}`);
+      const response = await fetch(`${url}/v1/charges?reference=order-${orderId}`, { headers: providerAuth });
       return (await response.json()).data;
     },
     async setFaults(faults: ProviderFaults) {
       const response = await fetch(`${url}/test/faults`, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { "content-type": "application/json", ...providerAuth },
         body: JSON.stringify(faults),
       });
       if (!response.ok) throw new Error(`setting provider faults failed: HTTP ${response.status}`);

@@ -4,3 +4,4 @@ import { inject } from "vitest";
 // In-process tests use the run's fresh database through the same env() the app reads.
 process.env.DATABASE_URL = inject("databaseUrl");
 process.env.SESSION_SECRET ??= randomBytes(32).toString("base64url");
+process.env.PROVIDER_API_KEY ??= randomBytes(32).toString("base64url");

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { openDatabase } from "@/db/client";
 import { idempotencyKeys, orders, payments } from "@/db/schema";
 import { type AppServer, startAppServer, testSessionSecret } from "@/testing/app-server";
-import { type ProviderServer, startProviderServer } from "@/testing/provider-server";
+import { type ProviderServer, providerAuth, startProviderServer } from "@/testing/provider-server";
 import { ShopClient } from "@/testing/shop-client";
 import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
 
@@ -209,7 +209,9 @@ export function describePayments(storeName: string, options: PaymentSuiteOptions
         const again = await shopper.mutation("payments.pay", { idempotencyKey: randomUUID(), orderId, card: cards.ok });
         expect(again.status).toBe(200);
         expect(await succeededCharges(orderId)).toHaveLength(1);
-        const fenced = await fetch(`${provider.url}/v1/charges/by-key/${settled?.providerKey}`);
+        const fenced = await fetch(`${provider.url}/v1/charges/by-key/${settled?.providerKey}`, {
+          headers: providerAuth,
+        });
         expect((await fenced.json()).status).toBe("canceled");
 
         // A refund whose answer is lost answers 504 like a lost charge, and its retry refunds once.
@@ -283,6 +285,29 @@ export function describePayments(storeName: string, options: PaymentSuiteOptions
         await provider.setFaults(healthyProvider);
       }
       expect(await succeededCharges(orderId)).toHaveLength(1);
+    });
+
+    it("is the only caller the provider answers: no API key or a wrong one gets 401 and moves no money", async () => {
+      const { orderId } = await shopperWithOrder();
+      const charge = (authorization?: string) =>
+        fetch(`${provider.url}/v1/charges`, {
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            "idempotency-key": randomUUID(),
+            ...(authorization ? { authorization } : {}),
+          },
+          body: JSON.stringify({
+            amountCents: 100,
+            currency: "EUR",
+            cardNumber: cards.ok,
+            reference: `order-${orderId}`,
+          }),
+        });
+      expect((await charge()).status).toBe(401);
+      expect((await charge(`Bearer ${"x".repeat(43)}`)).status).toBe(401);
+      expect((await fetch(`${provider.url}/v1/charges`)).status).toBe(401);
+      expect(await provider.chargesFor(orderId)).toHaveLength(0);
     });
 
     it("refuses a card that is not a test card, and never stores or fingerprints a full card number", async () => {
@@ -429,7 +454,7 @@ export function describePayments(storeName: string, options: PaymentSuiteOptions
       // Someone refunded the whole charge at the provider directly, behind the shop's back.
       const direct = await fetch(`${provider.url}/v1/refunds`, {
         method: "POST",
-        headers: { "content-type": "application/json", "idempotency-key": randomUUID() },
+        headers: { "content-type": "application/json", "idempotency-key": randomUUID(), ...providerAuth },
         body: JSON.stringify({ chargeId: payment?.providerChargeId, amountCents: totalCents }),
       });
       expect(direct.status).toBe(201);

@@ -19,7 +19,11 @@ const refundInput = z.object({
 });
 
 export function paymentProvider(ctx: Pick<Context, "env">): PaymentProvider {
-  return new PaymentProvider(ctx.env.PAYMENT_PROVIDER_URL, ctx.env.PAYMENT_PROVIDER_TIMEOUT_MS);
+  return new PaymentProvider(
+    ctx.env.PAYMENT_PROVIDER_URL,
+    ctx.env.PROVIDER_API_KEY,
+    ctx.env.PAYMENT_PROVIDER_TIMEOUT_MS,
+  );
 }
 
 export const paymentsRouter = createTRPCRouter({

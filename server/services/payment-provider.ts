@@ -58,12 +58,18 @@ const canceledKey = "idempotency_key_canceled";
 export class PaymentProvider {
   constructor(
     private readonly baseUrl: string,
+    private readonly apiKey: string,
     private readonly timeoutMs: number,
   ) {}
 
   private async request(path: string, init: RequestInit = {}): Promise<Response> {
     try {
-      return await fetch(new URL(path, this.baseUrl), { ...init, signal: AbortSignal.timeout(this.timeoutMs) });
+      const headers = { ...(init.headers as Record<string, string>), authorization: `Bearer ${this.apiKey}` };
+      return await fetch(new URL(path, this.baseUrl), {
+        ...init,
+        headers,
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
     } catch (error) {
       if (error instanceof Error && error.name === "TimeoutError")
         throw new ProviderNoAnswerError("provider timed out");
@@ -77,6 +83,8 @@ export class PaymentProvider {
   /** The body of an answer, or the typed failure: 5xx → unavailable, a body cut off → no answer. */
   private async answer(response: Response): Promise<{ status: number; body: unknown }> {
     if (response.status >= 500) throw new ProviderUnavailableError(`provider answered ${response.status}`);
+    // A wrong or missing API key is our configuration, not the request: never a final answer for a payment.
+    if (response.status === 401) throw new ProviderUnavailableError("provider refused our API key (PROVIDER_API_KEY)");
     try {
       return { status: response.status, body: await response.json() };
     } catch {
