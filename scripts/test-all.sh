@@ -31,4 +31,6 @@ npm run lint
 npm run build
 npx vitest run --reporter=default --reporter=json --outputFile=reports/vitest.json
 npx playwright test
+# A short chaos soak per idempotency store (the long ones are `npm run chaos -- --seconds 600`).
+npx tsx scripts/chaos.ts --seconds 25 --store both | tee reports/chaos.txt
 npx tsx scripts/test-summary.ts

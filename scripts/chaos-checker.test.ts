@@ -1,0 +1,101 @@
+/**
+ * The chaos soak's judge can fail: fed the histories and ledgers of the bugs it exists to catch, it names them.
+ * (A soak that passes proves something only if its checker would have flagged these.)
+ */
+import { describe, expect, it } from "vitest";
+import { type CheckInput, checkRun, invariants } from "@/testing/chaos/checker";
+import type { Attempt } from "@/testing/chaos/history";
+import type { Ledgers } from "@/testing/chaos/ledger";
+
+const customerId = "00000000-0000-4000-8000-000000000001";
+
+function ledgers(overrides: Partial<Ledgers> = {}): Ledgers {
+  return {
+    orders: [],
+    payments: [],
+    refunds: [],
+    keys: [],
+    repairs: [],
+    charges: [],
+    providerRefunds: [],
+    ...overrides,
+  };
+}
+
+function attempt(overrides: Partial<Attempt>): Attempt {
+  return {
+    id: 1,
+    kind: "pay",
+    customerId,
+    cookie: "eoc_session=x",
+    key: "k1",
+    input: {},
+    server: "http://127.0.0.1:1",
+    mode: "normal",
+    attempt: 1,
+    start: 0,
+    end: 1,
+    status: 200,
+    ...overrides,
+  };
+}
+
+const run = (input: Partial<CheckInput>) =>
+  checkRun({ attempts: [], faults: [], ledgers: ledgers(), store: "mysql", expectedFaults: [], ...input });
+
+const named = (result: ReturnType<typeof checkRun>, invariant: string) =>
+  result.violations.filter((violation) => violation.invariant === invariant);
+
+const order = { id: 1, customerId, placementKey: "p1", status: "paid", totalCents: 1000 };
+const payment = (id: number, status: string, providerKey: string, declineCode: string | null = null) => ({
+  id,
+  orderId: 1,
+  customerId,
+  requestKey: `k${id}`,
+  status,
+  amountCents: 1000,
+  refundedCents: 0,
+  providerKey,
+  providerChargeId: status === "succeeded" ? `ch_${id}` : null,
+  declineCode,
+});
+const charge = (id: string, idempotencyKey: string) => ({
+  id,
+  idempotencyKey,
+  status: "succeeded" as const,
+  amountCents: 1000,
+  currency: "EUR",
+  reference: "order-1",
+  refundedCents: 0,
+});
+
+describe("the chaos soak's checker", () => {
+  it("flags the late-arrival double charge: two provider charges for one order, one recorded", () => {
+    const result = run({
+      ledgers: ledgers({
+        orders: [order],
+        payments: [payment(1, "failed", "pk1", "not_completed"), payment(2, "succeeded", "pk2")],
+        charges: [charge("ch_late", "pk1"), charge("ch_2", "pk2")],
+      }),
+    });
+    expect(named(result, invariants.chargesMatch)).not.toHaveLength(0);
+  });
+
+  it("flags anything left paying, pending or in progress after settling", () => {
+    const result = run({
+      ledgers: ledgers({ orders: [{ ...order, status: "paying" }], payments: [payment(1, "pending", "pk1")] }),
+    });
+    expect(named(result, invariants.settled)).not.toHaveLength(0);
+  });
+
+  it("flags a 500 answer", () => {
+    const result = run({
+      attempts: [attempt({ status: 500, body: { error: { data: { code: "INTERNAL_SERVER_ERROR" } } } })],
+    });
+    expect(named(result, invariants.noInternalError)).not.toHaveLength(0);
+  });
+
+  it("fails a run that tested nothing, instead of passing it", () => {
+    expect(named(run({ expectedFaults: ["app-crash"] }), invariants.vacuous)).not.toHaveLength(0);
+  });
+});
