@@ -4,19 +4,47 @@ import { describe, expect, inject, it } from "vitest";
 import { GET, POST } from "@/app/api/trpc/[trpc]/route";
 import { openDatabase } from "@/db/client";
 import { customers } from "@/db/schema";
-import { readCookie, sessionCookieName, signSession, verifySession } from "./session";
+import {
+  readCookie,
+  sessionCookie,
+  sessionCookieName,
+  sessionMaxAgeSeconds,
+  signSession,
+  verifySession,
+} from "./session";
 
 const secret = "s".repeat(40);
 const customerId = randomUUID();
 
 describe("signed guest session", () => {
   it("accepts the cookie it signed", () => {
-    expect(verifySession(signSession(customerId, secret), secret)).toBe(customerId);
+    expect(verifySession(signSession(customerId, secret), secret)?.customerId).toBe(customerId);
+  });
+
+  it("expires a session 30 days after it was issued, and asks for renewal after a day", () => {
+    const issuedAt = 1_800_000_000;
+    const cookie = signSession(customerId, secret, issuedAt);
+    expect(verifySession(cookie, secret, issuedAt + 3600)).toEqual({ customerId, renew: false });
+    expect(verifySession(cookie, secret, issuedAt + 2 * 86400)).toEqual({ customerId, renew: true });
+    expect(verifySession(cookie, secret, issuedAt + sessionMaxAgeSeconds + 1)).toBeNull();
+  });
+
+  it("behind https names the cookie __Host- and marks it Secure, host-only, for the whole site", () => {
+    const cookie = sessionCookie(signSession(customerId, secret), true);
+    expect(cookie).toMatch(/^__Host-eoc_session=/);
+    expect(cookie).toMatch(/; Secure/);
+    expect(cookie).toMatch(/; Path=\//);
+    expect(cookie).not.toMatch(/Domain=/);
+  });
+
+  it("refuses a cookie whose issue time was moved, as an altered one", () => {
+    const [id, issued, mac] = signSession(customerId, secret, 1_800_000_000).split(".");
+    expect(verifySession(`${id}.${Number(issued) + 86400}.${mac}`, secret, 1_800_000_000)).toBeNull();
   });
 
   it("refuses a cookie whose customer id was changed", () => {
-    const [, signature] = signSession(customerId, secret).split(".");
-    expect(verifySession(`${randomUUID()}.${signature}`, secret)).toBeNull();
+    const [, issued, signature] = signSession(customerId, secret).split(".");
+    expect(verifySession(`${randomUUID()}.${issued}.${signature}`, secret)).toBeNull();
   });
 
   it("refuses a cookie whose signature was changed, or signed with another secret", () => {
@@ -38,18 +66,18 @@ describe("session.me over the route handler", () => {
     expect(response.status).toBe(200);
     const setCookie = response.headers.get("set-cookie") ?? "";
     expect(setCookie).toMatch(/HttpOnly/);
-    const value = readCookie(setCookie.split(";")[0] ?? "", sessionCookieName) ?? "";
+    const value = readCookie(setCookie.split(";")[0] ?? "", sessionCookieName(false)) ?? "";
     const body = await response.json();
-    expect(verifySession(value, process.env.SESSION_SECRET as string)).toBe(body.result.data.customerId);
+    expect(verifySession(value, process.env.SESSION_SECRET as string)?.customerId).toBe(body.result.data.customerId);
 
-    const again = await call(`${sessionCookieName}=${encodeURIComponent(value)}`);
+    const again = await call(`${sessionCookieName(false)}=${encodeURIComponent(value)}`);
     expect((await again.json()).result.data.customerId).toBe(body.result.data.customerId);
     expect(again.headers.get("set-cookie")).toBeNull();
   });
 
   it("refuses a tampered cookie with 401, clears it, and reveals nothing else", async () => {
     const forged = signSession(randomUUID(), "not-the-server-secret-not-the-server-secret");
-    const response = await call(`${sessionCookieName}=${encodeURIComponent(forged)}`);
+    const response = await call(`${sessionCookieName(false)}=${encodeURIComponent(forged)}`);
     expect(response.status).toBe(401);
     expect(response.headers.get("set-cookie")).toMatch(/Max-Age=0/);
     const body = await response.json();
@@ -59,7 +87,7 @@ describe("session.me over the route handler", () => {
   });
 
   it("refuses a cookie with broken percent-encoding with 401 and clears it, never a 500", async () => {
-    const response = await call(`${sessionCookieName}=%E0%A4%A`);
+    const response = await call(`${sessionCookieName(false)}=%E0%A4%A`);
     expect(response.status).toBe(401);
     expect(response.headers.get("set-cookie")).toMatch(/Max-Age=0/);
     expect((await response.json()).error.data.code).toBe("UNAUTHORIZED");

@@ -1,30 +1,49 @@
 /**
- * Guest sessions: the cookie carries the customer id and an HMAC of it. Without the secret nobody can mint or
- * alter one, so idempotency records keyed by customer id cannot be read or blocked by another customer.
+ * Guest sessions: the cookie carries the customer id, the time it was issued and an HMAC of both. Without the
+ * secret nobody can mint, alter or extend one, so idempotency records keyed by customer id cannot be read or
+ * blocked by another customer. A session lasts `sessionMaxAgeSeconds` from its last renewal; an active guest's
+ * cookie is renewed (re-signed with a fresh issue time) at most once a day.
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 
-export const sessionCookieName = "eoc_session";
-const oneYearSeconds = 365 * 24 * 60 * 60;
+/** Served over https, the cookie takes the `__Host-` prefix: Secure, host-only, Path=/, as browsers enforce. */
+export const sessionCookieName = (secure: boolean) => (secure ? "__Host-eoc_session" : "eoc_session");
+export const sessionMaxAgeSeconds = 30 * 24 * 60 * 60;
+const renewAfterSeconds = 24 * 60 * 60;
 const customerIdPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-function signature(customerId: string, secret: string): string {
-  return createHmac("sha256", secret).update(customerId).digest("base64url");
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+function signature(payload: string, secret: string): string {
+  return createHmac("sha256", secret).update(payload).digest("base64url");
 }
 
-export function signSession(customerId: string, secret: string): string {
-  return `${customerId}.${signature(customerId, secret)}`;
+export function signSession(customerId: string, secret: string, issuedAt = nowSeconds()): string {
+  const payload = `${customerId}.${issuedAt}`;
+  return `${payload}.${signature(payload, secret)}`;
 }
 
-/** The customer id of a genuine cookie value, or null for anything forged, altered or malformed. */
-export function verifySession(value: string, secret: string): string | null {
+export interface VerifiedSession {
+  customerId: string;
+  /** True when the cookie should be re-issued (it is more than a day old). */
+  renew: boolean;
+}
+
+/** The session of a genuine, unexpired cookie value, or null for anything forged, altered, malformed or expired. */
+export function verifySession(value: string, secret: string, now = nowSeconds()): VerifiedSession | null {
   const separator = value.lastIndexOf(".");
   if (separator < 0) return null;
-  const customerId = value.slice(0, separator);
-  if (!customerIdPattern.test(customerId)) return null;
+  const payload = value.slice(0, separator);
+  const [customerId, issued, ...rest] = payload.split(".");
+  if (rest.length > 0 || !customerId || !customerIdPattern.test(customerId) || !/^\d{1,12}$/.test(issued ?? "")) {
+    return null;
+  }
   const given = Buffer.from(value.slice(separator + 1));
-  const expected = Buffer.from(signature(customerId, secret));
-  return given.length === expected.length && timingSafeEqual(given, expected) ? customerId : null;
+  const expected = Buffer.from(signature(payload, secret));
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+  const age = now - Number(issued);
+  if (age > sessionMaxAgeSeconds || age < -300) return null;
+  return { customerId, renew: age > renewAfterSeconds };
 }
 
 export function readCookie(cookieHeader: string | null, name: string): string | undefined {
@@ -44,15 +63,15 @@ export function readCookie(cookieHeader: string | null, name: string): string | 
 
 export function sessionCookie(value: string, secure: boolean): string {
   return [
-    `${sessionCookieName}=${encodeURIComponent(value)}`,
+    `${sessionCookieName(secure)}=${encodeURIComponent(value)}`,
     "Path=/",
     "HttpOnly",
     "SameSite=Lax",
-    `Max-Age=${oneYearSeconds}`,
+    `Max-Age=${sessionMaxAgeSeconds}`,
     ...(secure ? ["Secure"] : []),
   ].join("; ");
 }
 
-export function expiredSessionCookie(): string {
-  return `${sessionCookieName}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0`;
+export function expiredSessionCookie(secure: boolean): string {
+  return `${sessionCookieName(secure)}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0${secure ? "; Secure" : ""}`;
 }

@@ -79,22 +79,26 @@ export const publicProcedure = t.procedure.use(transientFailuresAreUnavailable);
  * never silently replaced.
  */
 export const customerProcedure = publicProcedure.use(async ({ ctx, next }) => {
-  const cookie = readCookie(ctx.reqHeaders.get("cookie"), sessionCookieName);
   const secure = ctx.env.SESSION_COOKIE_SECURE === "true";
+  const cookie = readCookie(ctx.reqHeaders.get("cookie"), sessionCookieName(secure));
+  const issue = (customerId: string) =>
+    ctx.resHeaders.append("set-cookie", sessionCookie(signSession(customerId, ctx.env.SESSION_SECRET), secure));
   let customerId: string;
   if (cookie === undefined) {
     customerId = randomUUID();
-    ctx.resHeaders.append("set-cookie", sessionCookie(signSession(customerId, ctx.env.SESSION_SECRET), secure));
+    issue(customerId);
   } else {
     const verified = verifySession(cookie, ctx.env.SESSION_SECRET);
     if (verified === null) {
-      ctx.resHeaders.append("set-cookie", expiredSessionCookie());
+      ctx.resHeaders.append("set-cookie", expiredSessionCookie(secure));
       throw new TRPCError({
         code: "UNAUTHORIZED",
-        message: "Your session cookie is not valid. It has been cleared: reload the page to start a new session.",
+        message:
+          "Your session cookie is not valid or has expired. It has been cleared: reload the page to start a new session.",
       });
     }
-    customerId = verified;
+    customerId = verified.customerId;
+    if (verified.renew) issue(customerId);
   }
   return next({ ctx: { customerId } });
 });
