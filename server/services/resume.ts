@@ -5,7 +5,12 @@
  */
 import { TRPCError } from "@trpc/server";
 import { appError, ErrorDetails } from "../errors";
-import { type IdempotencySettings, IdempotentExecution, type LeasedStep } from "../idempotency/execute";
+import {
+  type IdempotencySettings,
+  IdempotentExecution,
+  KeyForgottenError,
+  type LeasedStep,
+} from "../idempotency/execute";
 import { requestFingerprint } from "../idempotency/fingerprint";
 
 export interface ResumableRequest {
@@ -40,7 +45,7 @@ export async function resumeUnderKey(
     await execution.withLease(work);
     return { outcome: "finished" };
   } catch (error) {
-    if (error instanceof Error && error.name === "KeyForgottenError") return { outcome: "forgotten" };
+    if (error instanceof KeyForgottenError) return { outcome: "forgotten" };
     if (!(error instanceof TRPCError)) throw error;
     const details = error.cause instanceof ErrorDetails ? error.cause.details : {};
     // A stored or replayed final error (a decline, "not completed") carries its key's meta: the request is over.
