@@ -7,7 +7,7 @@ import { count, eq } from "drizzle-orm";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { openDatabase } from "@/db/client";
-import { customers, idempotencyKeys, orders } from "@/db/schema";
+import { idempotencyKeys, orders, products } from "@/db/schema";
 import { type AppServer, startAppServer } from "@/testing/app-server";
 import { type RedisServer, startRedisServer } from "@/testing/redis-server";
 import { ShopClient } from "@/testing/shop-client";
@@ -114,25 +114,26 @@ describe("orders.place with the Redis store", () => {
     const customerId = await shopper.signIn();
     const key = randomUUID();
 
-    // Holding the customer's row makes the order insert (its foreign-key check) wait after the key is claimed.
-    let releaseCustomer = () => {};
-    const customerReleased = new Promise<void>((resolve) => {
-      releaseCustomer = resolve;
+    // Holding the product's row makes the order line insert (its foreign-key check) wait after the key is claimed.
+    let releaseProduct = () => {};
+    const productReleased = new Promise<void>((resolve) => {
+      releaseProduct = resolve;
     });
-    let customerLocked = () => {};
+    let productLocked = () => {};
     const locked = new Promise<void>((resolve) => {
-      customerLocked = resolve;
+      productLocked = resolve;
     });
+    const productId = cart.items[0]?.productId as number;
     const holding = database.db.transaction(async (tx) => {
-      await tx.select().from(customers).where(eq(customers.id, customerId)).for("update");
-      customerLocked();
-      await customerReleased;
+      await tx.select().from(products).where(eq(products.id, productId)).for("update");
+      productLocked();
+      await productReleased;
     });
     await locked;
     const placing = shopper.mutation("orders.place", { idempotencyKey: key, ...cart });
     await until(async () => (await redis.exists(redisKey({ scope: customerId, key }))) === 1, "the key is claimed");
     await redisServer.stop();
-    releaseCustomer();
+    releaseProduct();
     await holding;
 
     // The order committed, but its outcome could not be stored: a retryable 503, never a 500.
