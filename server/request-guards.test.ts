@@ -30,6 +30,14 @@ describe("API request bounds", () => {
     expect(response.status).toBe(200);
   });
 
+  it("accepts a write from the host the browser asked for, whatever URL the server sees itself at", async () => {
+    // `next start` hands route handlers a URL on its own host name (localhost) while the browser used 127.0.0.1.
+    const headers = { cookie: await guestCookie(), host: "127.0.0.1:3000", origin: "http://127.0.0.1:3000" };
+    expect((await place(cart(), headers)).status).toBe(200);
+    const foreign = { ...headers, origin: "http://127.0.0.1:4000" };
+    expect((await place(cart(), foreign)).status).toBe(403);
+  });
+
   it("refuses a write sent from another site's page with 403 (CSRF)", async () => {
     const response = await place(cart(), { cookie: await guestCookie(), origin: "https://evil.example" });
     expect(response.status).toBe(403);

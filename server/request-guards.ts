@@ -45,14 +45,24 @@ async function boundedBody(req: Request, limit: number): Promise<Uint8Array | nu
   return Buffer.concat(chunks);
 }
 
+function isOwnOrigin(origin: string, req: Request): boolean {
+  const host = req.headers.get("host") ?? new URL(req.url).host;
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
+
 /** The request to hand to tRPC (its body read and checked), or the refusal to answer with. */
 export async function guardApiRequest(req: Request, shopOrigins: readonly string[]): Promise<Request | Response> {
   if (req.method !== "POST") return req;
   // Browsers send Origin on every POST: one from another site is a cross-site write (CSRF). Clients that are not
-  // browsers (curl, servers) send none and are not at risk. Behind a load balancer every server answers for the
-  // shop's public origin (APP_ORIGINS), besides its own.
+  // browsers (curl, servers) send none and are not at risk. The page's own origin is the host the browser asked
+  // for (its Host header, which no page can set); behind a proxy that rewrites Host, the shop's public origins
+  // come from APP_ORIGINS.
   const origin = req.headers.get("origin");
-  if (origin !== null && origin !== new URL(req.url).origin && !shopOrigins.includes(origin)) {
+  if (origin !== null && !isOwnOrigin(origin, req) && !shopOrigins.includes(origin)) {
     return refusal(403, "FORBIDDEN", "Requests that change something must come from this shop's own pages.");
   }
   const declared = Number(req.headers.get("content-length") ?? 0);
