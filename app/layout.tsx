@@ -22,7 +22,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
           <span className="masthead__promise">Charged once. Always.</span>
           <nav aria-label="Site">
             <a className="masthead__link" href="/admin">
-              Catalog admin
+              Merchant admin
             </a>
           </nav>
         </header>

@@ -4,6 +4,7 @@
  */
 import { sql } from "drizzle-orm";
 import {
+  bigint,
   char,
   check,
   datetime,
@@ -20,6 +21,26 @@ import {
 
 const createdAt = () => datetime("created_at", { mode: "date", fsp: 3 }).notNull().default(sql`CURRENT_TIMESTAMP(3)`);
 const updatedAt = () => datetime("updated_at", { mode: "date", fsp: 3 }).notNull().default(sql`CURRENT_TIMESTAMP(3)`);
+
+/**
+ * A merchant account: catalog edits and refunds need its login. Sessions signed before `signedOutAt` (unix
+ * seconds) are refused, so signing out ends every session of the account.
+ */
+export const merchants = mysqlTable("merchants", {
+  id: int("id").autoincrement().primaryKey(),
+  email: varchar("email", { length: 254 }).notNull().unique(),
+  /** scrypt, self-describing (server/merchant/password.ts). */
+  passwordHash: varchar("password_hash", { length: 255 }).notNull(),
+  signedOutAt: int("signed_out_at").notNull().default(0),
+  createdAt: createdAt(),
+});
+
+/** rate-limiter-flexible's table (RateLimiterMySQL), created here because the app's user may not create tables. */
+export const rateLimits = mysqlTable("rate_limits", {
+  key: varchar("key", { length: 255 }).primaryKey(),
+  points: int("points").notNull().default(0),
+  expire: bigint("expire", { mode: "number", unsigned: true }),
+});
 
 /** A guest shopper, identified by the signed session cookie. */
 export const customers = mysqlTable("customers", {
@@ -62,8 +83,11 @@ export const productCategories = mysqlTable(
   (t) => [primaryKey({ columns: [t.productId, t.categoryId] })],
 );
 
-/** `paying`: a payment holds the order (recovery point payment_created) until it succeeds or fails. */
-export const orderStatuses = ["awaiting_payment", "paying", "paid"] as const;
+/**
+ * `paying`: a payment holds the order (recovery point payment_created) until it succeeds or fails.
+ * `partially_refunded` / `refunded`: the merchant gave back part or all of the paid amount.
+ */
+export const orderStatuses = ["awaiting_payment", "paying", "paid", "partially_refunded", "refunded"] as const;
 
 export const orders = mysqlTable(
   "orders",
@@ -179,7 +203,9 @@ export const refunds = mysqlTable(
   },
   (t) => [
     index("refunds_payment").on(t.paymentId),
-    uniqueIndex("refunds_customer_request_key").on(t.customerId, t.requestKey),
+    index("refunds_customer").on(t.customerId),
+    // Refunds are the merchant's: their keys share one scope (services/refunds.ts).
+    uniqueIndex("refunds_request_key").on(t.requestKey),
   ],
 );
 

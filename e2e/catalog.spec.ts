@@ -7,6 +7,7 @@ import { expect, type Locator, type Page, test } from "@playwright/test";
 import { and, eq } from "drizzle-orm";
 import { type DatabaseHandle, openDatabase } from "../db/client";
 import { categories, productCategories, products } from "../db/schema";
+import { signInAsMerchant } from "./checkout-support";
 
 const senchaId = 3;
 const assamId = 4;
@@ -53,7 +54,7 @@ for (const choice of ["Keep mine", "Use theirs"] as const) {
     try {
       const firstPage = await first.newPage();
       const secondPage = await second.newPage();
-      await Promise.all([firstPage.goto("/admin"), secondPage.goto("/admin")]);
+      await Promise.all([signInAsMerchant(firstPage), signInAsMerchant(secondPage)]);
       await expectRowShows(firstPage, assamId, start);
       await expectRowShows(secondPage, assamId, start);
 
@@ -121,7 +122,7 @@ for (const [label, doubleClick] of doubleClicks) {
       const path = new URL(request.url()).pathname;
       if (request.method() === "POST" && path.startsWith("/api/trpc/catalog.")) catalogWrites.push(path);
     });
-    await page.goto("/admin");
+    await signInAsMerchant(page);
     const row = productRow(page, senchaId);
 
     await doubleClick(row.getByRole("button", { name: "Link Brewing gear" }));

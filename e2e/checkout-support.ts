@@ -7,6 +7,7 @@ import { eq } from "drizzle-orm";
 import { type DatabaseHandle, openDatabase } from "../db/client";
 import { orders, payments } from "../db/schema";
 import { type TestCardNumber, testCards } from "../provider/cards";
+import { testMerchant } from "../testing/merchant";
 import { providerAuth } from "../testing/provider-server";
 
 export const cards = {
@@ -152,4 +153,13 @@ export async function expectChargedOnce(page: Page, orderId: number) {
   expect(await orderStatus(orderId)).toBe("paid");
   await expect(page.getByTestId("receipt-charge")).toHaveText(charge.id);
   return charge;
+}
+
+/** Signs the page's browser context in as the merchant through the login page, landing on /admin. */
+export async function signInAsMerchant(page: Page, baseUrl = "") {
+  await page.goto(`${baseUrl}/admin/login`);
+  await page.getByLabel("Email").fill(testMerchant.email);
+  await page.getByLabel("Password").fill(testMerchant.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(/\/admin$/);
 }

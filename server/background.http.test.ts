@@ -124,7 +124,9 @@ describe("background work (completer, reconciler, one runner across servers)", (
     const paymentId = paid.data.payment.id as number;
     await provider.setFaults({ latencyMs: 0, failureRate: 1 });
     const key = randomUUID();
-    const stranded = await shopper.mutation("payments.refund", { idempotencyKey: key, paymentId, amountCents: 700 });
+    const merchant = new ShopClient(shopper.baseUrl);
+    await merchant.signInAsMerchant();
+    const stranded = await merchant.mutation("payments.refund", { idempotencyKey: key, paymentId, amountCents: 700 });
     expect(stranded.status).toBe(503);
     await sleep(leaseMs + 2 * intervalMs);
     const [stillPending] = await db.db.select().from(refunds).where(eq(refunds.paymentId, paymentId));

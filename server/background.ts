@@ -6,7 +6,7 @@
  * overlap anyway: each payment, refund and key is finished under its own idempotency lease.
  *
  * - completer, every interval: pending payments and refunds and unfinished keys past their lease;
- * - retention purge, every interval (MySQL store; Redis expires keys itself);
+ * - retention purge, every interval: expired keys (MySQL store; Redis expires its own) and rate-limit budgets;
  * - reconciler, every RECONCILE_INTERVAL_MS.
  */
 import { randomUUID } from "node:crypto";
@@ -18,6 +18,7 @@ import type { Env } from "./env";
 import type { IdempotencySettings } from "./idempotency/execute";
 import { MysqlIdempotencyStore } from "./idempotency/mysql-store";
 import { separateIdempotencySettings } from "./idempotency/settings";
+import { purgeExpiredRateLimits } from "./rate-limits";
 import { openRedis } from "./redis";
 import { paymentProvider } from "./routers/payments";
 import { completeAbandonedWork } from "./services/completer";
@@ -70,6 +71,7 @@ export function startBackgroundWork(deps: BackgroundDependencies): () => Promise
       log(`background: ${report.subject}: ${report.outcome}${report.detail ? ` (${report.detail})` : ""}`);
     }
     if (settings.store instanceof MysqlIdempotencyStore) await settings.store.purgeExpired(1000);
+    await purgeExpiredRateLimits(db);
     if (Date.now() - lastReconciled >= env.RECONCILE_INTERVAL_MS) {
       const report = await reconcile({ db, provider });
       lastReconciled = Date.now();

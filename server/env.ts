@@ -52,6 +52,12 @@ export const envSchema = z.object({
   BACKGROUND_INTERVAL_MS: z.coerce.number().int().min(0).default(5000),
   /** How often the background reconciler compares the provider's ledger with ours. */
   RECONCILE_INTERVAL_MS: positiveInt(60_000),
+  /** Writes (mutations) per minute per guest session or merchant account; 0 turns the limit off. */
+  RATE_LIMIT_WRITES_PER_MINUTE: z.coerce.number().int().min(0).default(60),
+  /** New guest sessions per minute per client address; 0 turns the limit off. */
+  RATE_LIMIT_SESSIONS_PER_MINUTE: z.coerce.number().int().min(0).default(30),
+  /** Merchant sign-in attempts per hour per email and per client address; 0 turns the limit off. */
+  RATE_LIMIT_LOGINS_PER_HOUR: z.coerce.number().int().min(0).default(20),
   /** Tests only: lets a request ask the server to crash at a named point (header x-fault-crash-at). */
   ENABLE_FAULT_INJECTION: z.enum(["true", "false"]).default("false"),
   /** Benchmarks only: exposes the unguarded baseline procedures of the `bench` router. */

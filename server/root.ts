@@ -1,5 +1,6 @@
 import { benchRouter } from "./routers/bench";
 import { catalogRouter } from "./routers/catalog";
+import { merchantRouter } from "./routers/merchant";
 import { ordersRouter } from "./routers/orders";
 import { paymentsRouter } from "./routers/payments";
 import { sessionRouter } from "./routers/session";
@@ -10,6 +11,7 @@ export const appRouter = createTRPCRouter({
   catalog: catalogRouter,
   orders: ordersRouter,
   payments: paymentsRouter,
+  merchant: merchantRouter,
   bench: benchRouter,
 });
 

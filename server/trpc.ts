@@ -8,13 +8,18 @@ import { ZodError, z } from "zod";
 import { appDatabase } from "./db";
 import { env } from "./env";
 import { appError, ErrorDetails, isTransientInfrastructureError } from "./errors";
+import { clientAddress, consumeRateLimit } from "./rate-limits";
+import { findMerchant } from "./services/merchants";
 import {
   expiredSessionCookie,
+  merchantSession,
   readCookie,
   sessionCookie,
   sessionCookieName,
   signSession,
+  signSessionOf,
   verifySession,
+  verifySessionOf,
 } from "./session";
 
 export function createContext({ req, resHeaders, info }: FetchCreateContextFnOptions) {
@@ -72,19 +77,25 @@ const transientFailuresAreUnavailable = t.middleware(async ({ next }) => {
 
 export const publicProcedure = t.procedure.use(transientFailuresAreUnavailable);
 
+/** Every write counts against its author's budget (server/rate-limits.ts). */
+function limitWrites(type: string, author: string, resHeaders: Headers) {
+  return type === "mutation" ? consumeRateLimit("writes", author, resHeaders) : undefined;
+}
+
 /**
  * Resolves the guest customer from the signed cookie, minting one (and setting the cookie) on a first visit. The
  * customer's row is written only with its first order (services/orders.ts), so visits that write nothing, or
  * whose input is refused, leave nothing behind. A cookie that fails its signature check is refused and cleared,
  * never silently replaced.
  */
-export const customerProcedure = publicProcedure.use(async ({ ctx, next }) => {
+export const customerProcedure = publicProcedure.use(async ({ ctx, type, next }) => {
   const secure = ctx.env.SESSION_COOKIE_SECURE === "true";
   const cookie = readCookie(ctx.reqHeaders.get("cookie"), sessionCookieName(secure));
   const issue = (customerId: string) =>
     ctx.resHeaders.append("set-cookie", sessionCookie(signSession(customerId, ctx.env.SESSION_SECRET), secure));
   let customerId: string;
   if (cookie === undefined) {
+    await consumeRateLimit("newSessions", clientAddress(ctx.reqHeaders), ctx.resHeaders);
     customerId = randomUUID();
     issue(customerId);
   } else {
@@ -100,5 +111,46 @@ export const customerProcedure = publicProcedure.use(async ({ ctx, next }) => {
     customerId = verified.customerId;
     if (verified.renew) issue(customerId);
   }
+  await limitWrites(type, `guest:${customerId}`, ctx.resHeaders);
   return next({ ctx: { customerId } });
+});
+
+/** The signed-in merchant of this request, or null: a missing, forged, expired or signed-out cookie is none. */
+export async function currentMerchant(ctx: Pick<Context, "db" | "env" | "reqHeaders" | "resHeaders">) {
+  const secure = ctx.env.SESSION_COOKIE_SECURE === "true";
+  const cookie = readCookie(ctx.reqHeaders.get("cookie"), merchantSession.cookieName(secure));
+  if (cookie === undefined) return null;
+  const verified = verifySessionOf(merchantSession, cookie, ctx.env.SESSION_SECRET);
+  const merchant = verified && (await findMerchant(ctx.db, Number(verified.subject)));
+  if (!verified || !merchant || verified.issuedAt < merchant.signedOutAt) {
+    ctx.resHeaders.append("set-cookie", expiredSessionCookie(secure, merchantSession));
+    return null;
+  }
+  if (verified.renew) startMerchantSession(ctx, merchant.id);
+  return merchant;
+}
+
+/** For pages rendered on the server: the merchant of a request, read from its headers. */
+export function merchantOfRequest(reqHeaders: Headers) {
+  return currentMerchant({ db: appDatabase().db, env: env(), reqHeaders, resHeaders: new Headers() });
+}
+
+export function startMerchantSession(ctx: Pick<Context, "env" | "resHeaders">, merchantId: number) {
+  const secure = ctx.env.SESSION_COOKIE_SECURE === "true";
+  const value = signSessionOf(merchantSession, String(merchantId), ctx.env.SESSION_SECRET);
+  ctx.resHeaders.append("set-cookie", sessionCookie(value, secure, merchantSession));
+}
+
+export function endMerchantSession(ctx: Pick<Context, "env" | "resHeaders">) {
+  ctx.resHeaders.append("set-cookie", expiredSessionCookie(ctx.env.SESSION_COOKIE_SECURE === "true", merchantSession));
+}
+
+/** Merchant-only actions (catalog edits, refunds, the order list): 401 without a merchant's session. */
+export const adminProcedure = publicProcedure.use(async ({ ctx, type, next }) => {
+  const merchant = await currentMerchant(ctx);
+  if (!merchant) {
+    throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in as the merchant at /admin/login to do this." });
+  }
+  await limitWrites(type, `merchant:${merchant.id}`, ctx.resHeaders);
+  return next({ ctx: { merchant } });
 });

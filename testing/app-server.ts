@@ -25,6 +25,10 @@ export async function startAppServer(options: { port: number; env: Record<string
       NODE_ENV: "production",
       SESSION_SECRET: testSessionSecret,
       PROVIDER_API_KEY: testProviderApiKey,
+      // Tests start hundreds of sessions from one address; the security suite turns the limits on itself.
+      RATE_LIMIT_WRITES_PER_MINUTE: "0",
+      RATE_LIMIT_SESSIONS_PER_MINUTE: "0",
+      RATE_LIMIT_LOGINS_PER_HOUR: "0",
       ...options.env,
     },
     url: `http://127.0.0.1:${options.port}`,

@@ -1,4 +1,5 @@
 /** A plain-HTTP tRPC caller for tests: what curl or any other client would send, cookie included. */
+import { testMerchant } from "./merchant";
 
 export interface CallResult {
   status: number;
@@ -23,6 +24,18 @@ export class ShopClient {
     if (!setCookie) throw new Error(`no session cookie (HTTP ${response.status})`);
     this.cookie = setCookie.split(";")[0];
     return (await response.json()).result.data.customerId;
+  }
+
+  /** Signs in as the merchant and keeps the merchant's cookie beside any guest cookie. */
+  async signInAsMerchant(credentials: { email: string; password: string } = testMerchant): Promise<CallResult> {
+    const result = await this.mutation("merchant.login", credentials);
+    const setCookie = result.headers.get("set-cookie");
+    if (result.status !== 200 || !setCookie) throw new Error(`merchant sign-in failed (HTTP ${result.status})`);
+    const merchantCookie = setCookie.split(";")[0] as string;
+    const name = merchantCookie.split("=")[0];
+    const others = (this.cookie ?? "").split("; ").filter((cookie) => cookie && !cookie.startsWith(`${name}=`));
+    this.cookie = [...others, merchantCookie].join("; ");
+    return result;
   }
 
   /** The same customer, talking to another server. */

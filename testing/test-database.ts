@@ -4,6 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { dropDatabase, providerMigrations, setupDatabase } from "@/db/setup";
+import { addTestMerchant } from "./merchant";
 
 export const adminUrl = process.env.DATABASE_ADMIN_URL ?? "mysql://root@127.0.0.1:3306";
 
@@ -24,5 +25,6 @@ export async function createTestDatabase(label: string, schema: "app" | "provide
   const appUrl = freshAppUrl(label);
   const migrationsFolder = schema === "provider" ? providerMigrations : undefined;
   const { database, user } = await setupDatabase({ adminUrl, appUrl, migrationsFolder });
+  if (schema === "app") await addTestMerchant(appUrl);
   return { appUrl, database, user, drop: () => dropDatabase({ adminUrl, appUrl }) };
 }

@@ -18,6 +18,8 @@ const statusLabel: Record<Order["status"], string> = {
   awaiting_payment: "Awaiting payment",
   paying: "Payment in progress",
   paid: "Paid",
+  partially_refunded: "Partly refunded",
+  refunded: "Refunded",
 };
 
 const wording = {
@@ -59,10 +61,10 @@ export function OrderCheckout({ orderId }: { orderId: number }) {
       </div>
     );
   }
-  return <Checkout order={view.data.order} payments={view.data.payments} />;
+  return <Checkout order={view.data.order} payments={view.data.payments} refundedCents={view.data.refundedCents} />;
 }
 
-function Checkout({ order, payments }: { order: Order; payments: Payment[] }) {
+function Checkout({ order, payments, refundedCents }: { order: Order; payments: Payment[]; refundedCents: number }) {
   const { mutation, pay, tryAgain, resuming } = usePayment(order.id, order.status);
   const [card, setCard] = useState<TestCardNumber>(() => unfinishedPayIntent(order.id)?.card ?? "4242424242424242");
   const paid = mutation.data?.payment ?? payments.find((payment) => payment.status === "succeeded");
@@ -72,7 +74,7 @@ function Checkout({ order, payments }: { order: Order; payments: Payment[] }) {
     <div className="checkout">
       <OrderSummary order={order} />
       {paid ? (
-        <Receipt payment={paid} replayed={mutation.data?.idempotency.replayed === true} />
+        <Receipt payment={paid} refundedCents={refundedCents} replayed={mutation.data?.idempotency.replayed === true} />
       ) : (
         <section className="panel payment" aria-labelledby="payment-title" data-testid="payment">
           <h2 id="payment-title" className="panel__title">
@@ -162,7 +164,7 @@ function OrderSummary({ order }: { order: Order }) {
   );
 }
 
-function Receipt({ payment, replayed }: { payment: Payment; replayed: boolean }) {
+function Receipt({ payment, refundedCents, replayed }: { payment: Payment; refundedCents: number; replayed: boolean }) {
   return (
     <section className="panel receipt" aria-labelledby="receipt-title" data-testid="receipt">
       <p className="receipt__mark" aria-hidden="true">
@@ -176,6 +178,12 @@ function Receipt({ payment, replayed }: { payment: Payment; replayed: boolean })
         <dd data-testid="receipt-status">{payment.status === "succeeded" ? "Paid" : payment.status}</dd>
         <dt>Amount</dt>
         <dd data-testid="receipt-amount">{formatMoney(payment.amountCents, payment.currency)}</dd>
+        {refundedCents > 0 && (
+          <>
+            <dt>Refunded</dt>
+            <dd data-testid="receipt-refunded">{formatMoney(refundedCents, payment.currency)}</dd>
+          </>
+        )}
         <dt>Card</dt>
         <dd data-testid="receipt-card">•••• {payment.cardLast4}</dd>
         <dt>Provider charge</dt>

@@ -9,9 +9,10 @@ function answered(code: string, details: Record<string, unknown> = {}) {
 const noAnswer = () => TRPCClientError.from(new TypeError("Failed to fetch"));
 
 describe("isRetryable", () => {
-  it("retries what may pass: no answer, 503, 504, and conflicts that say so", () => {
+  it("retries what may pass: no answer, 503, 504, 429, and conflicts that say so", () => {
     expect(isRetryable(noAnswer())).toBe(true);
     expect(isRetryable(answered("SERVICE_UNAVAILABLE", { retryAfterMs: 2000 }))).toBe(true);
+    expect(isRetryable(answered("TOO_MANY_REQUESTS", { retryAfterMs: 3000 }))).toBe(true);
     expect(isRetryable(answered("GATEWAY_TIMEOUT", { retryAfterMs: 1000 }))).toBe(true);
     expect(isRetryable(answered("CONFLICT", { retryAfterMs: 500 }))).toBe(true);
     expect(isRetryable(answered("CONFLICT", { retryable: true, retryAfterMs: 2000 }))).toBe(true);

@@ -30,7 +30,7 @@ export function isNetworkError(error: unknown): boolean {
 }
 
 /**
- * Safe and worth repeating with the same key: no answer at all, a transient 503/504, or a CONFLICT that says it
+ * Safe and worth repeating with the same key: no answer at all, a transient 503/504, a 429 (after its wait), or a CONFLICT that says it
  * will pass (a duplicate still in flight carries `retryAfterMs`; another payment holding the order, `retryable`).
  * A CONFLICT without either ("already paid") is a stored final answer, as are declines and every other 4xx.
  */
@@ -40,6 +40,7 @@ export function isRetryable(error: unknown): boolean {
   switch (data?.code) {
     case "SERVICE_UNAVAILABLE":
     case "GATEWAY_TIMEOUT":
+    case "TOO_MANY_REQUESTS":
       return true;
     case "CONFLICT":
       return typeof data.retryAfterMs === "number" || data.retryable === true;

@@ -7,3 +7,9 @@ export const idempotencyKeySchema = z
 
 export const idempotencyKeyHeader = "idempotency-key";
 export const replayedHeader = "idempotent-replayed";
+
+/**
+ * Keys are scoped to who sent them: a guest's to its customer id; the merchant's actions (refunds) share this one
+ * scope, as one shop has one set of merchant keys. It cannot collide with a customer id (always a UUID).
+ */
+export const merchantScope = "merchant";

@@ -5,17 +5,17 @@
  *     ctx.idempotency.inTransaction((tx) => placeOrder(tx, …)))
  *
  * The base adds `idempotencyKey` to the input (or takes the Idempotency-Key header of a single call), scopes the
- * key to the signed-in customer, fingerprints the rest of the input, and hands the resolver an
- * `IdempotentExecution` that runs the contract: run once, replay after.
+ * key to the signed-in customer (`adminIdempotentProcedure`: to the merchant), fingerprints the rest of the
+ * input, and hands the resolver an `IdempotentExecution` that runs the contract: run once, replay after.
  */
 import type { z } from "zod";
 import type { Executor, Transaction } from "@/db/client";
 import { appError } from "../errors";
 import { crashIfRequested } from "../faults";
-import { type Context, customerProcedure } from "../trpc";
+import { adminProcedure, type Context, customerProcedure } from "../trpc";
 import { IdempotentExecution, type LeasedStep, type Transact } from "./execute";
 import { requestFingerprint } from "./fingerprint";
-import { idempotencyKeyHeader, idempotencyKeySchema, replayedHeader } from "./key";
+import { idempotencyKeyHeader, idempotencyKeySchema, merchantScope, replayedHeader } from "./key";
 import { idempotencySettings } from "./settings";
 
 /** The key from the input or, for a single call, the Idempotency-Key header; both given must agree. */
@@ -48,38 +48,65 @@ export interface IdempotentProcedureOptions<Input> {
   fingerprintOf?: (input: Input) => unknown;
 }
 
+function withKey<Shape extends z.ZodRawShape>(input: z.ZodObject<Shape>) {
+  return input.extend({ idempotencyKey: idempotencyKeySchema.optional() });
+}
+
+/** What the resolver gets as `ctx.idempotency`, for a key in `scope`. */
+function idempotencyFor<Input>(
+  ctx: Context,
+  scope: string,
+  parsed: unknown,
+  path: string,
+  options: IdempotentProcedureOptions<Input>,
+) {
+  const { idempotencyKey, ...rest } = parsed as { idempotencyKey?: string };
+  const request = options.fingerprintOf ? options.fingerprintOf(rest as Input) : rest;
+  const key = resolveKey(idempotencyKey, ctx);
+  const transact: Transact = (fn) => ctx.db.transaction((tx: Transaction) => fn(tx));
+  const execution = new IdempotentExecution(
+    { scope, key, procedurePath: path, fingerprint: requestFingerprint(path, request) },
+    idempotencySettings(ctx.db, ctx.env),
+    {
+      onReplay: () => {
+        if (!ctx.isBatchCall) ctx.resHeaders.set(replayedHeader, "true");
+      },
+      checkpoint: (point) => crashIfRequested(ctx.reqHeaders, path, point),
+    },
+  );
+  return {
+    key,
+    /** Work inside the business database: claim, writes and outcome commit together. */
+    inTransaction: <T>(work: (tx: Executor) => Promise<T>) => execution.inTransaction<T, Executor>(transact, work),
+    /** Multi-step work with side effects outside the database: resumable from recorded points. */
+    withLease: <T>(work: (step: LeasedStep) => Promise<T>) => execution.withLease(work),
+    /** Named points inside the work where tests may inject a crash. */
+    checkpoint: (point: string) => crashIfRequested(ctx.reqHeaders, path, point),
+  };
+}
+
+/** A guest's write, its keys scoped to the guest. */
 export function idempotentProcedure<Shape extends z.ZodRawShape>(
   input: z.ZodObject<Shape>,
   options: IdempotentProcedureOptions<z.infer<z.ZodObject<Shape>>> = {},
 ) {
   return customerProcedure
-    .input(input.extend({ idempotencyKey: idempotencyKeySchema.optional() }))
-    .use(({ ctx, input: parsed, path, next }) => {
-      const { idempotencyKey, ...rest } = parsed as { idempotencyKey?: string };
-      const request = options.fingerprintOf ? options.fingerprintOf(rest as z.infer<z.ZodObject<Shape>>) : rest;
-      const key = resolveKey(idempotencyKey, ctx);
-      const transact: Transact = (fn) => ctx.db.transaction((tx: Transaction) => fn(tx));
-      const execution = new IdempotentExecution(
-        { scope: ctx.customerId, key, procedurePath: path, fingerprint: requestFingerprint(path, request) },
-        idempotencySettings(ctx.db, ctx.env),
-        {
-          onReplay: () => {
-            if (!ctx.isBatchCall) ctx.resHeaders.set(replayedHeader, "true");
-          },
-          checkpoint: (point) => crashIfRequested(ctx.reqHeaders, path, point),
-        },
-      );
-      const idempotency = {
-        key,
-        /** Work inside the business database: claim, writes and outcome commit together. */
-        inTransaction: <T>(work: (tx: Executor) => Promise<T>) => execution.inTransaction<T, Executor>(transact, work),
-        /** Multi-step work with side effects outside the database: resumable from recorded points. */
-        withLease: <T>(work: (step: LeasedStep) => Promise<T>) => execution.withLease(work),
-        /** Named points inside the work where tests may inject a crash. */
-        checkpoint: (point: string) => crashIfRequested(ctx.reqHeaders, path, point),
-      };
-      return next({ ctx: { idempotency } });
-    });
+    .input(withKey(input))
+    .use(({ ctx, input: parsed, path, next }) =>
+      next({ ctx: { idempotency: idempotencyFor(ctx, ctx.customerId, parsed, path, options) } }),
+    );
+}
+
+/** A merchant's write, its keys in the merchant's scope. */
+export function adminIdempotentProcedure<Shape extends z.ZodRawShape>(
+  input: z.ZodObject<Shape>,
+  options: IdempotentProcedureOptions<z.infer<z.ZodObject<Shape>>> = {},
+) {
+  return adminProcedure
+    .input(withKey(input))
+    .use(({ ctx, input: parsed, path, next }) =>
+      next({ ctx: { idempotency: idempotencyFor(ctx, merchantScope, parsed, path, options) } }),
+    );
 }
 
 export type { WithIdempotency } from "./execute";

@@ -24,6 +24,8 @@ beforeAll(async () => {
     startAppServer({ port: 3302, env: { DATABASE_URL: databaseUrl } }),
   ]);
   clients = [new ShopClient(serverA.url), new ShopClient(serverB.url)];
+  // Catalog edits are the merchant's: both clients carry the merchant's session.
+  await Promise.all(clients.map((merchant) => merchant.signInAsMerchant()));
 }, 60_000);
 
 afterAll(async () => {
@@ -247,5 +249,50 @@ describe("catalog.rename", () => {
       expectedVersion: 1,
     });
     expectCode(result, 404, "NOT_FOUND");
+  });
+});
+
+describe("who may edit the catalog", () => {
+  it("answers 401 to a request with no session, to a guest and to a forged merchant cookie, and changes nothing", async () => {
+    const productId = await createProduct("Untouched");
+    const rename = { productId, name: "Taken over", expectedVersion: 1 };
+    const guest = new ShopClient(serverA.url);
+    await guest.signIn();
+    const forged = new ShopClient(serverA.url, "eoc_merchant=1.1900000000.bm90LWEtc2lnbmF0dXJl");
+    for (const caller of [new ShopClient(serverA.url), guest, forged]) {
+      const refused = await caller.mutation("catalog.rename", rename);
+      expect(refused.status).toBe(401);
+      expect(refused.data.data.code).toBe("UNAUTHORIZED");
+      expect((await caller.mutation("catalog.link", { productId, categoryId: 1 })).status).toBe(401);
+      expect((await caller.mutation("catalog.unlink", { productId, categoryId: 1 })).status).toBe(401);
+    }
+    expect(await productRow(productId)).toMatchObject({ name: "Untouched", version: 1 });
+    expect(await linkRows(productId, 1)).toHaveLength(0);
+  });
+
+  it("ends every session of the merchant on sign-out, on every server", async () => {
+    const merchant = new ShopClient(serverA.url);
+    await merchant.signInAsMerchant();
+    const productId = await createProduct("Before");
+    const rename = { productId, name: "After", expectedVersion: 1 };
+    expect((await merchant.query("merchant.me")).data.merchant).toEqual({ email: "merchant@shop.test" });
+    // A session issued in an earlier second than the sign-out is ended by it.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect((await merchant.mutation("merchant.logout", {})).status).toBe(200);
+    expect((await merchant.on(serverB.url).mutation("catalog.rename", rename)).status).toBe(401);
+    expect((await merchant.query("merchant.me")).data.merchant).toBeNull();
+    await merchant.signInAsMerchant();
+    expect((await merchant.mutation("catalog.rename", rename)).status).toBe(200);
+  });
+
+  it("refuses a wrong password or an unknown email alike, with 401", async () => {
+    const client = new ShopClient(serverA.url);
+    const wrong = await client.mutation("merchant.login", { email: "merchant@shop.test", password: "not the one" });
+    const unknown = await client.mutation("merchant.login", { email: "someone@shop.test", password: "whatever" });
+    for (const refused of [wrong, unknown]) {
+      expect(refused.status).toBe(401);
+      expect(refused.data.message).toBe("That email and password do not match a merchant account.");
+      expect(refused.headers.get("set-cookie")).toBeNull();
+    }
   });
 });

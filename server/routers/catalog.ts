@@ -3,14 +3,14 @@ import { z } from "zod";
 import { categories } from "@/db/schema";
 import { displayName, rowId } from "../inputs";
 import { linkCategory, listProducts, renameProduct, unlinkCategory } from "../services/catalog";
-import { createTRPCRouter, publicProcedure } from "../trpc";
+import { adminProcedure, createTRPCRouter, publicProcedure } from "../trpc";
 
 const renameInput = z.object({ productId: rowId, name: displayName, expectedVersion: rowId });
 const linkInput = z.object({ productId: rowId, categoryId: rowId });
 
 /**
- * The catalog and its admin edits. The edits take no idempotency key (contract §5): each is idempotent by
- * construction, so a retry or a double click can repeat it safely.
+ * The catalog, and its edits, which only the merchant may make. The edits take no idempotency key (contract §5):
+ * each is idempotent by construction, so a retry or a double click can repeat it safely.
  */
 export const catalogRouter = createTRPCRouter({
   products: publicProcedure.query(({ ctx }) => listProducts(ctx.db)),
@@ -23,13 +23,13 @@ export const catalogRouter = createTRPCRouter({
   ),
 
   /** Renames a product still at `expectedVersion`; CONFLICT with `data.current` when someone got there first. */
-  rename: publicProcedure
+  rename: adminProcedure
     .input(renameInput)
     .mutation(async ({ ctx, input }) => ({ product: await renameProduct(ctx.db, input) })),
 
   /** Links a product to a category; linking again only refreshes the link's update_time. */
-  link: publicProcedure.input(linkInput).mutation(({ ctx, input }) => linkCategory(ctx.db, input)),
+  link: adminProcedure.input(linkInput).mutation(({ ctx, input }) => linkCategory(ctx.db, input)),
 
   /** Unlinks a product from a category; unlinking a link that is already gone succeeds. */
-  unlink: publicProcedure.input(linkInput).mutation(({ ctx, input }) => unlinkCategory(ctx.db, input)),
+  unlink: adminProcedure.input(linkInput).mutation(({ ctx, input }) => unlinkCategory(ctx.db, input)),
 });

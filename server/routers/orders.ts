@@ -6,6 +6,7 @@ import { idempotentProcedure } from "../idempotency/procedure";
 import { rowId } from "../inputs";
 import { cartSchema, loadOrder, placeOrder } from "../services/orders";
 import { viewOf } from "../services/payments";
+import { refundedCentsByPayment } from "../services/refunds";
 import { createTRPCRouter, customerProcedure } from "../trpc";
 
 export const ordersRouter = createTRPCRouter({
@@ -16,7 +17,10 @@ export const ordersRouter = createTRPCRouter({
     })),
   ),
 
-  /** One of the caller's own orders with its payments; anyone else's order does not exist for them. */
+  /**
+   * One of the caller's own orders with its payments and what the merchant refunded; anyone else's order does not
+   * exist for them.
+   */
   get: customerProcedure.input(z.object({ orderId: rowId })).query(async ({ ctx, input }) => {
     const [owned] = await ctx.db
       .select({ id: orders.id })
@@ -25,6 +29,11 @@ export const ordersRouter = createTRPCRouter({
     if (!owned) throw appError("NOT_FOUND", `Order ${input.orderId} was not found.`);
     const order = await loadOrder(ctx.db, owned.id);
     const rows = await ctx.db.select().from(payments).where(eq(payments.orderId, owned.id)).orderBy(asc(payments.id));
-    return { order, payments: rows.map(viewOf) };
+    const refunded = await refundedCentsByPayment(
+      ctx.db,
+      rows.map((row) => row.id),
+    );
+    const refundedCents = [...refunded.values()].reduce((sum, cents) => sum + cents, 0);
+    return { order, payments: rows.map(viewOf), refundedCents };
   }),
 });

@@ -71,6 +71,12 @@ export function describePayments(storeName: string, options: PaymentSuiteOptions
     return { shopper, orderId: placed.data.order.id as number, totalCents: placed.data.order.totalCents as number };
   }
 
+  async function merchantOn(server = serverA) {
+    const merchant = new ShopClient(server.url);
+    await merchant.signInAsMerchant();
+    return merchant;
+  }
+
   const succeededCharges = async (orderId: number) =>
     (await provider.chargesFor(orderId)).filter((charge) => charge.status === "succeeded");
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -217,11 +223,12 @@ export function describePayments(storeName: string, options: PaymentSuiteOptions
         // A refund whose answer is lost answers 504 like a lost charge, and its retry refunds once.
         const refundInput = { idempotencyKey: randomUUID(), paymentId: again.data.payment.id, amountCents: 300 };
         await provider.setFaults({ latencyMs: 1000, failureRate: 0 });
-        const lostRefund = await shopper.mutation("payments.refund", refundInput);
+        const merchant = await merchantOn(impatient);
+        const lostRefund = await merchant.mutation("payments.refund", refundInput);
         await provider.setFaults(healthyProvider);
         expect(lostRefund.status).toBe(504);
         await sleep(1000);
-        const refundRetry = await shopper.mutation("payments.refund", refundInput);
+        const refundRetry = await merchant.mutation("payments.refund", refundInput);
         expect(refundRetry.status).toBe(200);
         expect(refundRetry.data.refund).toMatchObject({ amountCents: 300, status: "succeeded" });
       } finally {
@@ -346,9 +353,10 @@ export function describePayments(storeName: string, options: PaymentSuiteOptions
           .status,
       ).toBe(404);
       const refundKey = randomUUID();
+      const merchant = await merchantOn();
       expect(
         (
-          await shopper.mutation("payments.refund", {
+          await merchant.mutation("payments.refund", {
             idempotencyKey: refundKey,
             paymentId: 2_000_000_000,
             amountCents: 1,
@@ -408,17 +416,58 @@ export function describePayments(storeName: string, options: PaymentSuiteOptions
   });
 
   describe(`payments.refund (${storeName} store)`, () => {
+    /** A paid order of a guest, and the merchant who may refund it. */
     async function paidOrder() {
       const { shopper, orderId, totalCents } = await shopperWithOrder();
       const paid = await shopper.mutation("payments.pay", { idempotencyKey: randomUUID(), orderId, card: cards.ok });
-      return { shopper, paymentId: paid.data.payment.id as number, totalCents };
+      return { shopper, merchant: await merchantOn(), orderId, paymentId: paid.data.payment.id as number, totalCents };
     }
 
-    it("refunds part of a payment once per key", async () => {
+    it("is the merchant's: a guest, even the one who paid, gets 401 and nothing is refunded or stored", async () => {
       const { shopper, paymentId } = await paidOrder();
+      const key = randomUUID();
+      const refused = await shopper.mutation("payments.refund", { idempotencyKey: key, paymentId, amountCents: 100 });
+      expect(refused.status).toBe(401);
+      expect(refused.data.message).toMatch(/Sign in as the merchant/);
+      const [payment] = await database.db.select().from(payments).where(eq(payments.id, paymentId));
+      expect(payment?.refundedCents).toBe(0);
+      const [record] = await database.db.select().from(idempotencyKeys).where(eq(idempotencyKeys.idempotencyKey, key));
+      expect(record).toBeUndefined();
+    });
+
+    it("moves the order to partially_refunded, then refunded, and the shopper sees what came back", async () => {
+      const { shopper, merchant, orderId, paymentId, totalCents } = await paidOrder();
+      const part = await merchant.mutation("payments.refund", {
+        idempotencyKey: randomUUID(),
+        paymentId,
+        amountCents: 400,
+      });
+      expect(part.status).toBe(200);
+      let view = await shopper.query("orders.get", { orderId });
+      expect(view.data.order.status).toBe("partially_refunded");
+      expect(view.data.refundedCents).toBe(400);
+      const rest = { idempotencyKey: randomUUID(), paymentId, amountCents: totalCents - 400 };
+      expect((await merchant.mutation("payments.refund", rest)).status).toBe(200);
+      view = await shopper.query("orders.get", { orderId });
+      expect(view.data.order.status).toBe("refunded");
+      expect(view.data.refundedCents).toBe(totalCents);
+      const listed = await merchant.query("merchant.orders", { limit: 100 });
+      const row = listed.data.orders.find((order: { id: number }) => order.id === orderId);
+      expect(row).toMatchObject({ status: "refunded", payment: { refundedCents: totalCents, refundableCents: 0 } });
+      // A refunded order cannot be paid again.
+      const payAgain = await shopper.mutation("payments.pay", {
+        idempotencyKey: randomUUID(),
+        orderId,
+        card: cards.ok,
+      });
+      expect(payAgain.status).toBe(409);
+    });
+
+    it("refunds part of a payment once per key", async () => {
+      const { merchant, paymentId } = await paidOrder();
       const input = { idempotencyKey: randomUUID(), paymentId, amountCents: 500 };
-      const first = await shopper.mutation("payments.refund", input);
-      const replay = await shopper.mutation("payments.refund", input);
+      const first = await merchant.mutation("payments.refund", input);
+      const replay = await merchant.mutation("payments.refund", input);
       expect(first.status).toBe(200);
       expect(first.data.refund).toMatchObject({ paymentId, amountCents: 500, status: "succeeded" });
       expect(replay.data.refund).toEqual(first.data.refund);
@@ -427,21 +476,21 @@ export function describePayments(storeName: string, options: PaymentSuiteOptions
     });
 
     it("a refund stranded by a provider outage does not block the next one, which settles it first", async () => {
-      const { shopper, paymentId, totalCents } = await paidOrder();
+      const { merchant, paymentId, totalCents } = await paidOrder();
       const strandedInput = { idempotencyKey: randomUUID(), paymentId, amountCents: totalCents };
       await provider.setFaults({ latencyMs: 0, failureRate: 1 });
-      const stranded = await shopper.mutation("payments.refund", strandedInput);
+      const stranded = await merchant.mutation("payments.refund", strandedInput);
       await provider.setFaults(healthyProvider);
       expect(stranded.status).toBe(503);
 
-      const whole = await shopper.mutation("payments.refund", {
+      const whole = await merchant.mutation("payments.refund", {
         idempotencyKey: randomUUID(),
         paymentId,
         amountCents: totalCents,
       });
       expect(whole.status).toBe(200);
       expect(whole.data.refund).toMatchObject({ amountCents: totalCents, status: "succeeded" });
-      const earlier = await shopper.mutation("payments.refund", strandedInput);
+      const earlier = await merchant.mutation("payments.refund", strandedInput);
       expect(earlier.status).toBe(422);
       expect(earlier.data.message).toMatch(/interrupted.*Nothing was refunded/);
       const [payment] = await database.db.select().from(payments).where(eq(payments.id, paymentId));
@@ -449,7 +498,7 @@ export function describePayments(storeName: string, options: PaymentSuiteOptions
     });
 
     it("answers a refund the provider refuses with a typed 422 and gives the reserved amount back", async () => {
-      const { shopper, paymentId, totalCents } = await paidOrder();
+      const { merchant, paymentId, totalCents } = await paidOrder();
       const [payment] = await database.db.select().from(payments).where(eq(payments.id, paymentId));
       // Someone refunded the whole charge at the provider directly, behind the shop's back.
       const direct = await fetch(`${provider.url}/v1/refunds`, {
@@ -458,7 +507,7 @@ export function describePayments(storeName: string, options: PaymentSuiteOptions
         body: JSON.stringify({ chargeId: payment?.providerChargeId, amountCents: totalCents }),
       });
       expect(direct.status).toBe(201);
-      const refused = await shopper.mutation("payments.refund", {
+      const refused = await merchant.mutation("payments.refund", {
         idempotencyKey: randomUUID(),
         paymentId,
         amountCents: 500,
@@ -470,10 +519,10 @@ export function describePayments(storeName: string, options: PaymentSuiteOptions
     });
 
     it("never lets concurrent refunds under different keys exceed the payment", async () => {
-      const { shopper, paymentId, totalCents } = await paidOrder();
+      const { merchant, paymentId, totalCents } = await paidOrder();
       const results = await Promise.all(
         Array.from({ length: 6 }, () =>
-          shopper.mutation("payments.refund", { idempotencyKey: randomUUID(), paymentId, amountCents: 1000 }),
+          merchant.mutation("payments.refund", { idempotencyKey: randomUUID(), paymentId, amountCents: 1000 }),
         ),
       );
       const refunded = results.filter((result) => result.status === 200).length;

@@ -52,10 +52,7 @@ async function finishKey(deps: CompleterDependencies, record: IdempotencyRecord)
       .where(and(eq(payments.customerId, record.scope), eq(payments.requestKey, record.key)));
     if (payment) return resumePayment(deps, payment);
   } else if (record.procedurePath === refundProcedurePath) {
-    const [refund] = await db
-      .select()
-      .from(refunds)
-      .where(and(eq(refunds.customerId, record.scope), eq(refunds.requestKey, record.key)));
+    const [refund] = await db.select().from(refunds).where(eq(refunds.requestKey, record.key));
     if (refund) return resumeRefund(deps, refund);
   } else if (record.procedurePath === "orders.place") {
     const [order] = await db

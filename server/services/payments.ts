@@ -96,7 +96,9 @@ async function createPayment(db: Database, request: PayRequest): Promise<{ creat
       .where(and(eq(orders.id, request.orderId), eq(orders.customerId, request.customerId)))
       .for("update");
     if (!order) throw appError("NOT_FOUND", `Order ${request.orderId} was not found.`);
-    if (order.status === "paid") throw appError("CONFLICT", `Order ${order.id} is already paid.`);
+    if (order.status === "paid" || order.status === "partially_refunded" || order.status === "refunded") {
+      throw appError("CONFLICT", `Order ${order.id} is already paid.`);
+    }
     if (order.status === "paying") {
       const [holder] = await tx
         .select()

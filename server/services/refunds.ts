@@ -1,5 +1,5 @@
 /**
- * Partial refunds of a succeeded payment, with the same care as payments, in atomic phases:
+ * Partial refunds of a succeeded payment, made by the merchant, with the same care as payments, in atomic phases:
  *
  *   started → refund_reserved (the amount reserved on the payment, the refund row pending)
  *           → refund_attempted (recorded *before* the provider is asked)
@@ -9,11 +9,12 @@
  * concurrent refunds under different keys can never add up to more than was paid. The provider's key is derived
  * from the refund; a resumer never concludes "not refunded" from a lookup miss, but cancels the key first.
  */
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Database, Executor } from "@/db/client";
-import { payments, refunds } from "@/db/schema";
+import { orders, payments, refunds } from "@/db/schema";
 import { appError } from "../errors";
 import type { IdempotencySettings, LeasedStep } from "../idempotency/execute";
+import { merchantScope } from "../idempotency/key";
 import { type PaymentProvider, type ProviderRefund, ProviderRejectedError } from "./payment-provider";
 import { providerKeyFor, providerTrouble } from "./payments";
 import { resumeUnderKey } from "./resume";
@@ -32,11 +33,9 @@ export type Refund = typeof refunds.$inferSelect;
 
 const viewOf = ({ id, paymentId, amountCents, status }: Refund): RefundView => ({ id, paymentId, amountCents, status });
 
-async function refundOfRequest(db: Executor, customerId: string, requestKey: string) {
-  const [refund] = await db
-    .select()
-    .from(refunds)
-    .where(and(eq(refunds.customerId, customerId), eq(refunds.requestKey, requestKey)));
+/** Refund keys are the merchant's (`merchantScope`): unique by themselves, whoever's payment they refund. */
+async function refundOfRequest(db: Executor, requestKey: string) {
+  const [refund] = await db.select().from(refunds).where(eq(refunds.requestKey, requestKey));
   return refund;
 }
 
@@ -98,7 +97,7 @@ async function reserveRefund(
       amountCents: request.amountCents,
       providerKey: providerKeyFor(request.customerId, `refund:${request.requestKey}`),
     });
-    return { reserved: (await refundOfRequest(tx, request.customerId, request.requestKey)) as Refund };
+    return { reserved: (await refundOfRequest(tx, request.requestKey)) as Refund };
   });
 }
 
@@ -126,6 +125,20 @@ function settlementOf(answer: ProviderRefund): RefundSettlement {
     : { status: "failed", failureCode: notCompleted };
 }
 
+/** The order moves to `refunded` once its succeeded refunds add up to the payment, `partially_refunded` before. */
+async function markOrderRefunded(tx: Executor, paymentId: number): Promise<void> {
+  const [payment] = await tx.select().from(payments).where(eq(payments.id, paymentId));
+  if (!payment) return;
+  const refundedCents = (await refundedCentsByPayment(tx, [paymentId])).get(paymentId) ?? 0;
+  await tx
+    .update(orders)
+    .set({
+      status: refundedCents >= payment.amountCents ? "refunded" : "partially_refunded",
+      version: sql`${orders.version} + 1`,
+    })
+    .where(eq(orders.id, payment.orderId));
+}
+
 /** Phase 3: record the outcome; a failed refund gives its reservation back, in the same transaction. */
 async function settleRefund(db: Database, refund: Refund, settlement: RefundSettlement): Promise<Refund> {
   await db.transaction(async (tx) => {
@@ -137,14 +150,17 @@ async function settleRefund(db: Database, refund: Refund, settlement: RefundSett
           : { status: "failed", failureCode: settlement.failureCode },
       )
       .where(and(eq(refunds.id, refund.id), eq(refunds.status, "pending")));
-    if (settlement.status === "failed" && settled[0].affectedRows === 1) {
+    if (settled[0].affectedRows !== 1) return;
+    if (settlement.status === "failed") {
       await tx
         .update(payments)
         .set({ refundedCents: sql`${payments.refundedCents} - ${refund.amountCents}` })
         .where(eq(payments.id, refund.paymentId));
+    } else {
+      await markOrderRefunded(tx, refund.paymentId);
     }
   });
-  return (await refundOfRequest(db, refund.customerId, refund.requestKey)) as Refund;
+  return (await refundOfRequest(db, refund.requestKey)) as Refund;
 }
 
 function outcomeOf(refund: Refund): { refund: RefundView } {
@@ -187,7 +203,14 @@ export async function refund(
   request: RefundRequest,
   step: LeasedStep,
 ): Promise<{ refund: RefundView }> {
-  let row = await refundOfRequest(deps.db, request.customerId, request.requestKey);
+  let row = await refundOfRequest(deps.db, request.requestKey);
+  if (row && row.paymentId !== request.paymentId) {
+    // Only possible once the key's record has expired: the key itself still names its first refund.
+    throw appError(
+      "UNPROCESSABLE_CONTENT",
+      `This idempotency key was already used to refund payment ${row.paymentId}. Use a new key for a new refund.`,
+    );
+  }
   if (!row) {
     if (request.resuming) return step.forget();
     row = await reserveResolvingPending(deps, request);
@@ -199,13 +222,17 @@ export async function refund(
 
 export const refundProcedurePath = "payments.refund";
 
-/** Refuses, before any key is claimed, a refund of a payment that is not the caller's. */
-export async function assertOwnPayment(db: Executor, customerId: string, paymentId: number): Promise<void> {
-  const [owned] = await db
-    .select({ id: payments.id })
+/**
+ * The customer whose payment this is, found before any key is claimed, so a refund of a payment that does not
+ * exist stores nothing.
+ */
+export async function customerOfPayment(db: Executor, paymentId: number): Promise<string> {
+  const [payment] = await db
+    .select({ customerId: payments.customerId })
     .from(payments)
-    .where(and(eq(payments.id, paymentId), eq(payments.customerId, customerId)));
-  if (!owned) throw appError("NOT_FOUND", `Payment ${paymentId} was not found.`);
+    .where(eq(payments.id, paymentId));
+  if (!payment) throw appError("NOT_FOUND", `Payment ${paymentId} was not found.`);
+  return payment.customerId;
 }
 
 /** Finishes a pending refund under its own key: settled by what the provider did with the refund's key. */
@@ -220,11 +247,22 @@ export function resumeRefund(deps: RefundDependencies, pending: Refund) {
   return resumeUnderKey(
     deps.settings,
     {
-      scope: pending.customerId,
+      scope: merchantScope,
       key: pending.requestKey,
       procedurePath: refundProcedurePath,
       fingerprint: { input: { paymentId: pending.paymentId, amountCents: pending.amountCents } },
     },
     (step) => refund(deps, request, step),
   );
+}
+
+/** What has been given back of each payment: succeeded refunds only (pending ones are not money returned yet). */
+export async function refundedCentsByPayment(db: Executor, paymentIds: number[]): Promise<Map<number, number>> {
+  if (paymentIds.length === 0) return new Map();
+  const rows = await db
+    .select({ paymentId: refunds.paymentId, cents: sql<string>`sum(${refunds.amountCents})` })
+    .from(refunds)
+    .where(and(inArray(refunds.paymentId, paymentIds), eq(refunds.status, "succeeded")))
+    .groupBy(refunds.paymentId);
+  return new Map(rows.map((row) => [row.paymentId, Number(row.cents)]));
 }

@@ -40,6 +40,8 @@ export class ChaosClient {
     private readonly timeoutMs: number,
     /** True once the run is over: no new attempt is started. */
     private readonly stopped: () => boolean,
+    /** Sent with refunds, which only the merchant may make (on this customer's payments). */
+    private readonly merchantCookie: string,
   ) {}
 
   private async send(
@@ -60,13 +62,14 @@ export class ChaosClient {
     // biome-ignore lint/suspicious/noExplicitAny: the wire's JSON
     let body: any;
     let error: string | undefined;
+    const cookie = kind === "refund" ? this.merchantCookie : this.cookie;
     const exchange = async () => {
       const response =
         kind === "session"
           ? await fetch(path, { signal: controller.signal })
           : await fetch(path, {
               method: "POST",
-              headers: { "content-type": "application/json", ...(this.cookie ? { cookie: this.cookie } : {}) },
+              headers: { "content-type": "application/json", ...(cookie ? { cookie } : {}) },
               body: JSON.stringify(input),
               signal: controller.signal,
             });

@@ -1,9 +1,11 @@
 /**
  * The soak's workload: virtual customers, each in a bounded loop of sign-in, place an order, pay it (with a random
- * test card, sometimes a new key and card after a failure), and sometimes refund part of it, several times. Each
- * operation is sent normally, as two concurrent duplicates, or abandoned mid-flight; see client.ts.
+ * test card, sometimes a new key and card after a failure), and sometimes have the merchant refund part of it,
+ * several times. Each operation is sent normally, as two concurrent duplicates, or abandoned mid-flight; see
+ * client.ts.
  */
 import { randomUUID } from "node:crypto";
+import { testMerchant } from "../merchant";
 import { ChaosClient, type SendPlan } from "./client";
 import { errorCode, type History, isStoredError, resultOf } from "./history";
 import type { Random } from "./random";
@@ -83,9 +85,22 @@ async function refundSome(client: ChaosClient, rng: Random, payment: { id: numbe
   }
 }
 
-async function customerLoop(options: WorkloadOptions, rng: Random) {
+/** Refunds are the merchant's: one merchant session, signed in before the faults start, refunds for everyone. */
+async function merchantCookie(servers: readonly string[]): Promise<string> {
+  const response = await fetch(`${servers[0]}/api/trpc/merchant.login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(testMerchant),
+  });
+  const cookie = response.headers.get("set-cookie")?.split(";")[0];
+  if (response.status !== 200 || !cookie) throw new Error(`merchant sign-in failed (HTTP ${response.status})`);
+  return cookie;
+}
+
+async function customerLoop(options: WorkloadOptions & { merchantCookie: string }, rng: Random) {
   const stopped = () => Date.now() >= options.deadline;
-  const newClient = () => new ChaosClient(options.history, options.servers, rng, options.requestTimeoutMs, stopped);
+  const newClient = () =>
+    new ChaosClient(options.history, options.servers, rng, options.requestTimeoutMs, stopped, options.merchantCookie);
   let client = newClient();
   for (let iteration = 0; iteration < maxIterations && !stopped(); iteration++) {
     if (!client.customerId || rng.chance(0.2)) {
@@ -105,5 +120,6 @@ async function customerLoop(options: WorkloadOptions, rng: Random) {
 
 export async function runWorkload(options: WorkloadOptions): Promise<void> {
   const streams = Array.from({ length: options.customers }, () => options.rng.fork());
-  await Promise.all(streams.map((rng) => customerLoop(options, rng)));
+  const merchant = await merchantCookie(options.servers);
+  await Promise.all(streams.map((rng) => customerLoop({ ...options, merchantCookie: merchant }, rng)));
 }

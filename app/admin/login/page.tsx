@@ -1,0 +1,16 @@
+import type { Metadata } from "next";
+import { MerchantLogin } from "@/ui/merchant-login";
+
+export const metadata: Metadata = { title: "Merchant sign-in · Exactly Once Checkout" };
+
+export default function MerchantLoginPage() {
+  return (
+    <main className="page">
+      <section className="hero hero--admin">
+        <h1>Merchant sign-in</h1>
+        <p>Refunds and catalog edits are for the shop's merchant. `npm run db:setup` printed the account's password.</p>
+      </section>
+      <MerchantLogin />
+    </main>
+  );
+}
