@@ -8,7 +8,10 @@ export default function MerchantLoginPage() {
     <main className="page">
       <section className="hero hero--admin">
         <h1>Merchant sign-in</h1>
-        <p>Refunds and catalog edits are for the shop's merchant. `npm run db:setup` printed the account's password.</p>
+        <p>
+          Refunds and catalog edits are for the shop's merchant. <code>npm run db:setup</code> printed the account's
+          password when it created it.
+        </p>
       </section>
       <MerchantLogin />
     </main>
