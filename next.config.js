@@ -20,6 +20,7 @@ const nextConfig = {
   poweredByHeader: false,
   reactStrictMode: true,
   async headers() {
+    // Pages get the full, nonce-based policy from proxy.ts as well.
     return [{ source: "/:path*", headers: securityHeaders }];
   },
 };
