@@ -98,4 +98,27 @@ describe("the chaos soak's checker", () => {
   it("fails a run that tested nothing, instead of passing it", () => {
     expect(named(run({ expectedFaults: ["app-crash"] }), invariants.vacuous)).not.toHaveLength(0);
   });
+
+  it("excuses new idempotency meta for one key only when Redis restarted while the attempts were under way", () => {
+    const success = (id: number, start: number, end: number, firstSeenAt: string) =>
+      attempt({
+        id,
+        kind: "refund",
+        mode: "duplicate",
+        start,
+        end,
+        body: { result: { data: { refund: { id: 7 }, idempotency: { key: "k1", replayed: false, firstSeenAt } } } },
+      });
+    // Two duplicates sent together: the first finished, Redis restarted empty, the second then ran afresh.
+    const attempts = [
+      success(1, 100, 230, "2026-12-03T06:39:06.478Z"),
+      success(2, 101, 1030, "2026-12-03T06:39:06.656Z"),
+    ];
+    const redisRestart = { kind: "redis-restart" as const, start: 240, end: 1000, ok: true, detail: "restarted empty" };
+    const excused = run({ store: "redis", attempts, faults: [redisRestart] });
+    expect(named(excused, invariants.sameAnswer)).toHaveLength(0);
+    expect(excused.excusedByRedisRestart).toBe(1);
+    const unexplained = run({ store: "redis", attempts, faults: [{ ...redisRestart, start: 5000, end: 6000 }] });
+    expect(named(unexplained, invariants.sameAnswer)).toHaveLength(1);
+  });
 });

@@ -394,9 +394,12 @@ function checkHistory(input: CheckInput, violations: Violation[], result: CheckR
         }
         const strip = (m: Record<string, unknown>) => canonical({ ...m, replayed: undefined });
         if (strip(meta ?? {}) === strip(firstMeta ?? {})) continue;
-        // Keys live only in Redis's memory: a restart in between loses them, and firstSeenAt starts again.
-        const [early, late] = first.end <= other.start ? [first, other] : [other, first];
-        if (input.store === "redis" && redisRestarts.some((f) => f.start >= early.start && f.start <= late.end)) {
+        // Keys live only in Redis's memory: a restart while either attempt was under way (overlapping duplicates
+        // included: one finished, Redis restarted, the other then claimed the key afresh) loses it, and
+        // firstSeenAt starts again.
+        const from = Math.min(first.start, other.start);
+        const until = Math.max(first.end, other.end);
+        if (input.store === "redis" && redisRestarts.some((f) => f.start >= from && f.start <= until)) {
           result.excusedByRedisRestart++;
           continue;
         }
