@@ -121,4 +121,20 @@ describe("the chaos soak's checker", () => {
     const unexplained = run({ store: "redis", attempts, faults: [{ ...redisRestart, start: 5000, end: 6000 }] });
     expect(named(unexplained, invariants.sameAnswer)).toHaveLength(1);
   });
+
+  it("flags an order whose status disagrees with what its payment had refunded", () => {
+    const refund = {
+      ...{ id: 1, paymentId: 1, customerId, requestKey: "r1", amountCents: 400, status: "succeeded" },
+      ...{ providerKey: "rk1", providerRefundId: "re_1", failureCode: null },
+    };
+    const paidOnce = { orders: [order], payments: [payment(1, "succeeded", "pk1")], charges: [charge("ch_1", "pk1")] };
+    const stale = run({ ledgers: ledgers({ ...paidOnce, refunds: [refund] }) });
+    expect(named(stale, invariants.refundsWithin).map((v) => v.message)).toContain(
+      "order 1 is paid but 400 of its 1000 cents came back",
+    );
+    const right = run({
+      ledgers: ledgers({ ...paidOnce, orders: [{ ...order, status: "partially_refunded" }], refunds: [refund] }),
+    });
+    expect(named(right, invariants.refundsWithin).filter((v) => v.message.startsWith("order 1"))).toHaveLength(0);
+  });
 });

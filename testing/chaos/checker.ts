@@ -39,6 +39,9 @@ export interface CheckResult {
   excusedByRedisRestart: number;
 }
 
+/** An order that was paid stays paid when the merchant refunds it, in part or in full. */
+const paidStatuses = new Set(["paid", "partially_refunded", "refunded"]);
+
 export const invariants = {
   vacuous: "0 the run tested something",
   onePaymentPerOrder: "1 at most one succeeded payment per order",
@@ -147,14 +150,29 @@ function checkLedgers(input: CheckInput, violations: Violation[], result: CheckR
       });
     }
   }
-  const paidOrders = new Set(succeeded.map((p) => p.orderId));
+  const paymentOfOrder = new Map(succeeded.map((p) => [p.orderId, p]));
   for (const order of orders) {
-    if ((order.status === "paid") !== paidOrders.has(order.id)) {
+    const payment = paymentOfOrder.get(order.id);
+    if (paidStatuses.has(order.status) !== (payment !== undefined)) {
       violations.push({
         invariant: invariants.onePaymentPerOrder,
-        message: `order ${order.id} is ${order.status} but has ${paidOrders.has(order.id) ? "a" : "no"} succeeded payment`,
+        message: `order ${order.id} is ${order.status} but has ${payment ? "a" : "no"} succeeded payment`,
         evidence: { order, payments: payments.filter((p) => p.orderId === order.id) },
       });
+    } else if (payment) {
+      // A paid order says how much came back: nothing (paid), part (partially_refunded) or all (refunded).
+      const refundedCents = sum(
+        refunds.filter((r) => r.paymentId === payment.id && r.status === "succeeded").map((r) => r.amountCents),
+      );
+      const expected =
+        refundedCents === 0 ? "paid" : refundedCents < payment.amountCents ? "partially_refunded" : "refunded";
+      if (order.status !== expected) {
+        violations.push({
+          invariant: invariants.refundsWithin,
+          message: `order ${order.id} is ${order.status} but ${refundedCents} of its ${payment.amountCents} cents came back`,
+          evidence: { order, payment },
+        });
+      }
     }
   }
 
@@ -331,7 +349,7 @@ function checkHistory(input: CheckInput, violations: Violation[], result: CheckR
         payment.requestKey !== attempt.key ||
         payment.orderId !== data.payment.orderId ||
         payment.amountCents !== data.payment.amountCents ||
-        order?.status !== "paid"
+        !paidStatuses.has(order?.status ?? "")
       ) {
         acknowledged(attempt, `payment ${data?.payment?.id} answered succeeded is missing or differs`, {
           payment,
