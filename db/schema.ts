@@ -92,7 +92,11 @@ export const orderStatuses = ["awaiting_payment", "paying", "paid", "partially_r
 export const orders = mysqlTable(
   "orders",
   {
-    id: int("id").autoincrement().primaryKey(),
+    /**
+     * Random, not sequential (services/orders.ts): an order's number, shown to its customer, tells nothing of the
+     * shop's volume and cannot be stepped through.
+     */
+    id: int("id").primaryKey(),
     customerId: char("customer_id", { length: 36 })
       .notNull()
       .references(() => customers.id),
@@ -108,7 +112,11 @@ export const orders = mysqlTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [uniqueIndex("orders_customer_placement_key").on(t.customerId, t.placementKey)],
+  (t) => [
+    uniqueIndex("orders_customer_placement_key").on(t.customerId, t.placementKey),
+    // The merchant's order list, newest first.
+    index("orders_created").on(t.createdAt, t.id),
+  ],
 );
 
 export const orderItems = mysqlTable(

@@ -64,6 +64,15 @@ export function isTransientInfrastructureError(error: unknown): boolean {
   return driverErrorCodes(error).some((code) => transientCodes.has(code));
 }
 
-export function isDuplicateKeyError(error: unknown): boolean {
-  return driverErrorCodes(error).includes("ER_DUP_ENTRY");
+/** A unique key refused the write; with `keyName`, that key in particular (e.g. "PRIMARY"). */
+export function isDuplicateKeyError(error: unknown, keyName?: string): boolean {
+  if (!driverErrorCodes(error).includes("ER_DUP_ENTRY")) return false;
+  if (keyName === undefined) return true;
+  const messages: string[] = [];
+  for (let current = error; current instanceof Error; current = current.cause) {
+    messages.push((current as { sqlMessage?: string }).sqlMessage ?? current.message);
+    if (current.cause === current) break;
+  }
+  // MariaDB names the key ('PRIMARY'), MySQL 8 the table too ('orders.PRIMARY').
+  return messages.some((message) => new RegExp(`for key '(?:[^']*\\.)?${keyName}'$`).test(message));
 }

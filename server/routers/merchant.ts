@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, lt } from "drizzle-orm";
+import { and, desc, eq, inArray, lt, or } from "drizzle-orm";
 import { z } from "zod";
 import { orders, payments } from "@/db/schema";
 import { appError } from "../errors";
@@ -22,8 +22,8 @@ const loginInput = z.object({
 });
 
 const orderListInput = z.object({
-  /** Orders older than this id (the last one of the previous page). */
-  before: rowId.optional(),
+  /** The last order of the previous page: the list goes on with the orders placed before it. */
+  before: z.object({ createdAt: z.iso.datetime(), id: rowId }).optional(),
   limit: z.number().int().min(1).max(100).default(25),
 });
 
@@ -54,11 +54,18 @@ export const merchantRouter = createTRPCRouter({
 
   /** The newest orders first, each with its succeeded payment and what has been refunded of it. */
   orders: adminProcedure.input(orderListInput).query(async ({ ctx, input }) => {
+    const before = input.before && { createdAt: new Date(input.before.createdAt), id: input.before.id };
     const page = await ctx.db
       .select()
       .from(orders)
-      .where(input.before === undefined ? undefined : lt(orders.id, input.before))
-      .orderBy(desc(orders.id))
+      .where(
+        before &&
+          or(
+            lt(orders.createdAt, before.createdAt),
+            and(eq(orders.createdAt, before.createdAt), lt(orders.id, before.id)),
+          ),
+      )
+      .orderBy(desc(orders.createdAt), desc(orders.id))
       .limit(input.limit + 1);
     const shown = page.slice(0, input.limit);
     const paid =

@@ -66,3 +66,37 @@ describe("orders.place with the MySQL store", () => {
     expect(await ordersWithKey(database, customerId, key)).toBe(1);
   });
 });
+
+describe("order numbers", () => {
+  it("are random, not a count of the shop's orders, and the merchant still pages through them newest first", async () => {
+    const shopper = new ShopClient(serverA.url);
+    await shopper.signIn();
+    const placed: number[] = [];
+    for (let n = 0; n < 8; n++) {
+      const result = await shopper.mutation("orders.place", { idempotencyKey: randomUUID(), ...cart });
+      expect(result.status).toBe(200);
+      placed.push(result.data.order.id);
+    }
+    const steps = placed.slice(1).map((id, index) => id - (placed[index] as number));
+    expect(steps.filter((step) => step === 1).length, `order numbers ${placed.join(", ")}`).toBeLessThan(2);
+    for (const id of placed) expect(id).toBeGreaterThan(0);
+
+    const merchant = new ShopClient(serverB.url);
+    await merchant.signInAsMerchant();
+    const seen: number[] = [];
+    let before: { createdAt: string; id: number } | undefined;
+    for (let page = 0; page < 100; page++) {
+      const listed = await merchant.query("merchant.orders", { limit: 3, ...(before ? { before } : {}) });
+      expect(listed.status).toBe(200);
+      const rows: { id: number; createdAt: string }[] = listed.data.orders;
+      seen.push(...rows.map((row) => row.id));
+      const last = rows.at(-1);
+      if (!listed.data.hasMore || !last) break;
+      before = { createdAt: last.createdAt, id: last.id };
+    }
+    expect(new Set(seen).size, "no order listed twice").toBe(seen.length);
+    const positions = placed.map((id) => seen.indexOf(id));
+    expect(positions.every((position) => position >= 0), "every order listed").toBe(true);
+    expect(positions, "newest first").toEqual([...positions].sort((a, b) => b - a));
+  });
+});

@@ -1,4 +1,5 @@
 /** Placing orders: prices and names come from the database, never from the client. */
+import { randomInt } from "node:crypto";
 import { and, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 import type { Executor } from "@/db/client";
@@ -22,6 +23,9 @@ export const cartSchema = z.object({
 });
 
 export type Cart = z.infer<typeof cartSchema>;
+
+/** Order numbers fill the INT column: 1 … 2^31 − 1. */
+const maxOrderNumber = 2 ** 31 - 1;
 
 export interface PlacedOrder {
   id: number;
@@ -84,12 +88,18 @@ export async function placeOrder(
   const currency = found[0]?.currency as string;
   const totalCents = lines.reduce((sum, line) => sum + line.quantity * line.unitPriceCents, 0);
 
-  const insertOrder = async () =>
-    (
-      (await tx.insert(orders).values({ customerId, placementKey, totalCents, currency }).$returningId())[0] as {
-        id: number;
+  // A random order number; one already taken (about n / 2^31 for n orders) is a duplicate on PRIMARY: draw again.
+  const insertOrder = async () => {
+    for (let draw = 1; ; draw++) {
+      const id = randomInt(1, maxOrderNumber + 1);
+      try {
+        await tx.insert(orders).values({ id, customerId, placementKey, totalCents, currency });
+        return id;
+      } catch (error) {
+        if (draw >= 5 || !isDuplicateKeyError(error, "PRIMARY")) throw error;
       }
-    ).id;
+    }
+  };
   let orderId: number;
   try {
     try {
