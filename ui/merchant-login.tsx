@@ -23,26 +23,8 @@ export function MerchantLogin() {
       <h2 id="login-title" className="panel__title">
         Sign in
       </h2>
-      <label className="field">
-        <span>Email</span>
-        <input
-          type="email"
-          autoComplete="username"
-          required
-          value={email}
-          onChange={(event) => setEmail(event.target.value)}
-        />
-      </label>
-      <label className="field">
-        <span>Password</span>
-        <input
-          type="password"
-          autoComplete="current-password"
-          required
-          value={password}
-          onChange={(event) => setPassword(event.target.value)}
-        />
-      </label>
+      <Field label="Email" type="email" autoComplete="username" value={email} onChange={setEmail} />
+      <Field label="Password" type="password" autoComplete="current-password" value={password} onChange={setPassword} />
       <button type="submit" className="button" disabled={login.isPending} aria-busy={login.isPending || undefined}>
         {login.isPending || login.isSuccess ? "Signing in…" : "Sign in"}
       </button>
@@ -52,5 +34,26 @@ export function MerchantLogin() {
         </p>
       )}
     </form>
+  );
+}
+
+function Field(props: {
+  label: string;
+  type: "email" | "password";
+  autoComplete: string;
+  value: string;
+  onChange: (value: string) => void;
+}) {
+  return (
+    <label className="field">
+      <span>{props.label}</span>
+      <input
+        type={props.type}
+        autoComplete={props.autoComplete}
+        required
+        value={props.value}
+        onChange={(event) => props.onChange(event.target.value)}
+      />
+    </label>
   );
 }

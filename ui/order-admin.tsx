@@ -3,6 +3,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { inferRouterOutputs } from "@trpc/server";
 import { type FormEvent, useRef, useState } from "react";
 import type { AppRouter } from "@/server/root";
+import { AdminToolbar } from "./admin-toolbar";
 import { clearIntent, keyForIntent } from "./intent-key";
 import { formatMoney } from "./money";
 import { errorData, idempotentRetry, isNetworkError } from "./retry-policy";
@@ -32,19 +33,13 @@ export function OrderAdmin() {
 
   return (
     <section className="admin" aria-labelledby="admin-orders-title">
-      <div className="admin__toolbar">
-        <h2 id="admin-orders-title" className="admin__title">
-          Latest orders
-        </h2>
-        <button
-          type="button"
-          className="button button--quiet button--small"
-          onClick={() => orders.refetch()}
-          disabled={orders.isFetching}
-        >
-          {orders.isFetching ? "Reloading…" : "Reload orders"}
-        </button>
-      </div>
+      <AdminToolbar
+        titleId="admin-orders-title"
+        title="Latest orders"
+        reloadLabel="Reload orders"
+        reloading={orders.isFetching}
+        onReload={() => orders.refetch()}
+      />
       {orders.isPending ? (
         <p className="notice" aria-busy="true">
           Loading orders…

@@ -3,6 +3,7 @@ import { type QueryClient, useMutation, useQuery, useQueryClient } from "@tansta
 import type { inferRouterOutputs } from "@trpc/server";
 import { type MouseEvent, useRef, useState } from "react";
 import type { AppRouter } from "@/server/root";
+import { AdminToolbar } from "./admin-toolbar";
 import { type ConflictChoice, ConflictDialog } from "./conflict-dialog";
 import { formatMoney } from "./money";
 import { useTRPC } from "./trpc";
@@ -77,19 +78,17 @@ export function ProductAdmin() {
 
   return (
     <section className="admin" aria-labelledby="admin-products-title">
-      <div className="admin__toolbar">
-        <h2 id="admin-products-title" className="admin__title">
-          Products <span className="admin__count">{products.data.length}</span>
-        </h2>
-        <button
-          type="button"
-          className="button button--quiet button--small"
-          onClick={() => products.refetch()}
-          disabled={products.isFetching}
-        >
-          {products.isFetching ? "Reloading…" : "Reload catalog"}
-        </button>
-      </div>
+      <AdminToolbar
+        titleId="admin-products-title"
+        title={
+          <>
+            Products <span className="admin__count">{products.data.length}</span>
+          </>
+        }
+        reloadLabel="Reload catalog"
+        reloading={products.isFetching}
+        onReload={() => products.refetch()}
+      />
       <div className="table-wrap">
         <table className="admin-table">
           <thead>
