@@ -96,7 +96,10 @@ describe("order numbers", () => {
     }
     expect(new Set(seen).size, "no order listed twice").toBe(seen.length);
     const positions = placed.map((id) => seen.indexOf(id));
-    expect(positions.every((position) => position >= 0), "every order listed").toBe(true);
+    expect(
+      positions.every((position) => position >= 0),
+      "every order listed",
+    ).toBe(true);
     expect(positions, "newest first").toEqual([...positions].sort((a, b) => b - a));
   });
 });
