@@ -1,4 +1,4 @@
-/** The app's Redis connection: batched writes keep every reply with its command, and every command is bounded. */
+/** The app's Redis connection: concurrent commands keep their own replies, and every command is bounded. */
 import { once } from "node:events";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -20,7 +20,7 @@ afterAll(async () => {
 });
 
 describe("openRedis", () => {
-  it("answers each command of a tick's batch with its own reply", async () => {
+  it("answers each of many concurrent commands with its own reply", async () => {
     const keys = Array.from({ length: 200 }, (_, index) => `batch:${index}`);
     await Promise.all(keys.map((key, index) => redis.set(key, String(index))));
     expect(await Promise.all(keys.map((key) => redis.get(key)))).toEqual(keys.map((_, index) => String(index)));
@@ -30,10 +30,11 @@ describe("openRedis", () => {
     await redis.set("late", "first");
     const admin = new Redis(server.url);
     try {
-      // Redis holds every client's commands for 2 s: longer than the bound.
-      await admin.call("CLIENT", "PAUSE", "2000", "ALL");
+      // Redis holds every client's commands for half as long again as the bound: the GET times out, and the
+      // commands sent once it has (below) are answered within their own bound.
+      await admin.call("CLIENT", "PAUSE", String(redisTimeoutMs * 1.5), "ALL");
       const started = Date.now();
-      await expect(redis.get("late")).rejects.toThrow(`Redis did not answer within ${redisTimeoutMs} ms`);
+      await expect(redis.get("late")).rejects.toThrow("Command timed out");
       const waited = Date.now() - started;
       expect(waited).toBeGreaterThanOrEqual(redisTimeoutMs - 50);
       expect(waited).toBeLessThan(redisTimeoutMs * 1.5);

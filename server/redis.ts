@@ -4,78 +4,17 @@
  * command are bounded by a timeout. A dropped connection is retried forever with a short backoff, so the first
  * request after Redis is back finds it connected.
  */
-import Denque from "denque";
-import { type Command, Redis } from "ioredis";
+import { Redis } from "ioredis";
 import { env } from "./env";
 
 /** Bounds both connecting and each command; a store call waits at most this long for a connection. */
 export const redisTimeoutMs = 1000;
-/** How often overdue commands are looked for: a command fails between redisTimeoutMs and a quarter more. */
-const deadlineCheckMs = redisTimeoutMs / 4;
-
-/**
- * Fails every command Redis has not answered by its deadline, with one timer for the whole connection. (ioredis's
- * `commandTimeout` arms and clears a timer per command: a tenth of the GETs per second in `bench:store`'s set-up.)
- * Replies come back in the order commands were sent, so the oldest unanswered command is always the first to be
- * overdue, and answered commands leave from the front as new ones are sent (none is kept alive until a check).
- */
-class CommandDeadlines {
-  private readonly pending = new Denque<{ command: Command; deadline: number }>();
-  private timer: NodeJS.Timeout | undefined;
-
-  watch(command: Command): void {
-    while (this.pending.peekFront()?.command.isSettled) this.pending.shift();
-    this.pending.push({ command, deadline: Date.now() + redisTimeoutMs });
-    this.timer ??= setInterval(() => this.failOverdue(), deadlineCheckMs).unref();
-  }
-
-  private failOverdue(): void {
-    const now = Date.now();
-    for (let oldest = this.pending.peekFront(); oldest; oldest = this.pending.peekFront()) {
-      if (!oldest.command.isSettled) {
-        if (oldest.deadline > now) return;
-        // As ioredis's own timeout does: the late reply, if it comes, is matched to this command and ignored.
-        oldest.command.reject(new Error(`Redis did not answer within ${redisTimeoutMs} ms`));
-      }
-      this.pending.shift();
-    }
-    clearInterval(this.timer);
-    this.timer = undefined;
-  }
-}
-
-/**
- * The app's connection: ioredis with every command bounded (see CommandDeadlines) and a tick's commands written
- * together. The socket is corked at the tick's first command and uncorked once the tick's code has run (Node's
- * own idiom for batching writes), saving a system call per command under concurrent requests. Unlike ioredis's
- * auto-pipelining, no command waits for an earlier batch's replies, and no pipeline object is built per batch:
- * measured in `npm run bench:store`'s set-up, about two fifths less CPU per first execution, a sixth less per
- * replay.
- */
-class AppRedis extends Redis {
-  private corked = false;
-  private readonly deadlines = new CommandDeadlines();
-
-  override sendCommand(command: Command, stream?: Parameters<Redis["sendCommand"]>[1]): unknown {
-    const socket = this.stream;
-    if (!stream && socket && !this.corked) {
-      this.corked = true;
-      socket.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        socket.uncork();
-      });
-    }
-    const sent = super.sendCommand(command, stream);
-    // A command refused at once (not connected) is settled already.
-    if (!command.isSettled) this.deadlines.watch(command);
-    return sent;
-  }
-}
 
 export function openRedis(url: string): Redis {
-  const redis = new AppRedis(url, {
+  const redis = new Redis(url, {
     connectTimeout: redisTimeoutMs,
+    // ioredis fails a command unanswered by then; its late reply, if it comes, is matched to it and dropped.
+    commandTimeout: redisTimeoutMs,
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
     autoResendUnfulfilledCommands: false,
