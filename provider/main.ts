@@ -1,12 +1,13 @@
 /** `npm run provider`: the simulated payment provider as its own process. */
+import { existsSync } from "node:fs";
 import { drizzle } from "drizzle-orm/mysql2";
 import mysql from "mysql2/promise";
 import { z } from "zod";
-import { loadLocalEnv } from "../scripts/local-env";
 import * as schema from "./schema";
 import { createProviderServer } from "./server";
 
-loadLocalEnv();
+// The provider is its own service: it reads the same local .env (db:setup writes it) but nothing of the shop.
+if (existsSync(".env")) process.loadEnvFile(".env");
 const parsed = z
   .object({
     PROVIDER_DATABASE_URL: z.string().startsWith("mysql://", "must be a mysql:// URL"),

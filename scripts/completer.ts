@@ -3,8 +3,8 @@ import { appDatabase } from "../server/db";
 import { assertEnvOrExit } from "../server/env";
 import { idempotencySettings } from "../server/idempotency/settings";
 import { closeAppRedis } from "../server/redis";
-import { paymentProvider } from "../server/routers/payments";
 import { completeAbandonedWork } from "../server/services/completer";
+import { configuredProvider } from "../server/services/payment-provider";
 import { loadLocalEnv } from "./local-env";
 
 loadLocalEnv();
@@ -13,7 +13,7 @@ const database = appDatabase();
 try {
   const reports = await completeAbandonedWork({
     db: database.db,
-    provider: paymentProvider({ env }),
+    provider: configuredProvider(env),
     settings: idempotencySettings(database.db, env),
   });
   for (const report of reports) {

@@ -5,7 +5,7 @@
  */
 import { appDatabase } from "../server/db";
 import { assertEnvOrExit } from "../server/env";
-import { paymentProvider } from "../server/routers/payments";
+import { configuredProvider } from "../server/services/payment-provider";
 import { reconcile } from "../server/services/reconciler";
 import { loadLocalEnv } from "./local-env";
 
@@ -13,7 +13,7 @@ loadLocalEnv();
 const env = assertEnvOrExit();
 const database = appDatabase();
 try {
-  const report = await reconcile({ db: database.db, provider: paymentProvider({ env }) });
+  const report = await reconcile({ db: database.db, provider: configuredProvider(env) });
   for (const repair of report.repairs) console.log(`repaired: ${repair}`);
   for (const discrepancy of report.discrepancies) console.log(`discrepancy: ${discrepancy}`);
   console.log(

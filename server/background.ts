@@ -20,9 +20,9 @@ import { MysqlIdempotencyStore } from "./idempotency/mysql-store";
 import { separateIdempotencySettings } from "./idempotency/settings";
 import { purgeExpiredRateLimits } from "./rate-limits";
 import { openRedis } from "./redis";
-import { paymentProvider } from "./routers/payments";
 import { completeAbandonedWork } from "./services/completer";
 import type { PaymentProvider } from "./services/payment-provider";
+import { configuredProvider } from "./services/payment-provider";
 import { reconcile } from "./services/reconciler";
 
 export interface BackgroundDependencies {
@@ -109,7 +109,7 @@ export function startAppBackgroundWork(env: Env): () => Promise<void> {
   let redis: Redis | undefined;
   const stop = startBackgroundWork({
     db: database.db,
-    provider: paymentProvider({ env }),
+    provider: configuredProvider(env),
     settings: separateIdempotencySettings(database.db, env, () => {
       redis ??= openRedis(env.REDIS_URL);
       return redis;

@@ -1,8 +1,6 @@
-import { asc } from "drizzle-orm";
 import { z } from "zod";
-import { categories } from "@/db/schema";
 import { displayName, rowId } from "../inputs";
-import { linkCategory, listProducts, renameProduct, unlinkCategory } from "../services/catalog";
+import { linkCategory, listCategories, listProducts, renameProduct, unlinkCategory } from "../services/catalog";
 import { adminProcedure, createTRPCRouter, publicProcedure } from "../trpc";
 
 const renameInput = z.object({ productId: rowId, name: displayName, expectedVersion: rowId });
@@ -15,12 +13,7 @@ const linkInput = z.object({ productId: rowId, categoryId: rowId });
 export const catalogRouter = createTRPCRouter({
   products: publicProcedure.query(({ ctx }) => listProducts(ctx.db)),
 
-  categories: publicProcedure.query(({ ctx }) =>
-    ctx.db
-      .select({ id: categories.id, slug: categories.slug, name: categories.name })
-      .from(categories)
-      .orderBy(asc(categories.name)),
-  ),
+  categories: publicProcedure.query(({ ctx }) => listCategories(ctx.db)),
 
   /** Renames a product still at `expectedVersion`; CONFLICT with `data.current` when someone got there first. */
   rename: adminProcedure

@@ -1,11 +1,9 @@
-import { and, desc, eq, inArray, lt, or } from "drizzle-orm";
 import { z } from "zod";
-import { orders, payments } from "@/db/schema";
 import { appError } from "../errors";
 import { rowId } from "../inputs";
 import { clientAddress, consumeRateLimit } from "../rate-limits";
 import { authenticateMerchant, merchantEmail, signOutEverywhere } from "../services/merchants";
-import { refundedCentsByPayment } from "../services/refunds";
+import { merchantOrderPage } from "../services/order-views";
 import {
   adminProcedure,
   createTRPCRouter,
@@ -53,61 +51,5 @@ export const merchantRouter = createTRPCRouter({
   }),
 
   /** The newest orders first, each with its succeeded payment and what has been refunded of it. */
-  orders: adminProcedure.input(orderListInput).query(async ({ ctx, input }) => {
-    const before = input.before && { createdAt: new Date(input.before.createdAt), id: input.before.id };
-    const page = await ctx.db
-      .select()
-      .from(orders)
-      .where(
-        before &&
-          or(
-            lt(orders.createdAt, before.createdAt),
-            and(eq(orders.createdAt, before.createdAt), lt(orders.id, before.id)),
-          ),
-      )
-      .orderBy(desc(orders.createdAt), desc(orders.id))
-      .limit(input.limit + 1);
-    const shown = page.slice(0, input.limit);
-    const paid =
-      shown.length === 0
-        ? []
-        : await ctx.db
-            .select()
-            .from(payments)
-            .where(
-              and(
-                inArray(
-                  payments.orderId,
-                  shown.map((order) => order.id),
-                ),
-                eq(payments.status, "succeeded"),
-              ),
-            );
-    const refunded = await refundedCentsByPayment(
-      ctx.db,
-      paid.map((payment) => payment.id),
-    );
-    const paymentOf = new Map(paid.map((payment) => [payment.orderId, payment]));
-    return {
-      orders: shown.map((order) => {
-        const payment = paymentOf.get(order.id);
-        return {
-          id: order.id,
-          status: order.status,
-          totalCents: order.totalCents,
-          currency: order.currency,
-          createdAt: order.createdAt.toISOString(),
-          payment: payment && {
-            id: payment.id,
-            amountCents: payment.amountCents,
-            cardLast4: payment.cardLast4,
-            refundedCents: refunded.get(payment.id) ?? 0,
-            // Pending refunds hold their amount too, so this is what a new refund may still take.
-            refundableCents: payment.amountCents - payment.refundedCents,
-          },
-        };
-      }),
-      hasMore: page.length > input.limit,
-    };
-  }),
+  orders: adminProcedure.input(orderListInput).query(({ ctx, input }) => merchantOrderPage(ctx.db, input)),
 });

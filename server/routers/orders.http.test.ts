@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { openDatabase } from "@/db/client";
 import { idempotencyKeys } from "@/db/schema";
 import { type AppServer, startAppServer } from "@/testing/app-server";
+import { cart, describeOrderPlacement, ordersWithKey } from "@/testing/conformance/orders";
 import { ShopClient } from "@/testing/shop-client";
-import { cart, describeOrderPlacement, ordersWithKey } from "./orders-conformance";
 
 const databaseUrl = inject("databaseUrl");
 const database = openDatabase(databaseUrl);

@@ -9,11 +9,11 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { openDatabase } from "@/db/client";
 import { idempotencyKeys, orders, products } from "@/db/schema";
 import { type AppServer, startAppServer } from "@/testing/app-server";
+import { cart, describeOrderPlacement, ordersWithKey } from "@/testing/conformance/orders";
 import { type RedisServer, startRedisServer } from "@/testing/redis-server";
 import { ShopClient } from "@/testing/shop-client";
 import { redisKey } from "../idempotency/redis-store";
 import { openRedis } from "../redis";
-import { cart, describeOrderPlacement, ordersWithKey } from "./orders-conformance";
 
 const databaseUrl = inject("databaseUrl");
 const database = openDatabase(databaseUrl);

@@ -1,12 +1,8 @@
-import { and, asc, eq } from "drizzle-orm";
 import { z } from "zod";
-import { orders, payments } from "@/db/schema";
-import { appError } from "../errors";
 import { idempotentProcedure } from "../idempotency/procedure";
 import { rowId } from "../inputs";
-import { cartSchema, loadOrder, placeOrder } from "../services/orders";
-import { viewOf } from "../services/payments";
-import { refundedCentsByPayment } from "../services/refunds";
+import { customerOrderView } from "../services/order-views";
+import { cartSchema, placeOrder } from "../services/orders";
 import { createTRPCRouter, customerProcedure } from "../trpc";
 
 export const ordersRouter = createTRPCRouter({
@@ -21,19 +17,7 @@ export const ordersRouter = createTRPCRouter({
    * One of the caller's own orders with its payments and what the merchant refunded; anyone else's order does not
    * exist for them.
    */
-  get: customerProcedure.input(z.object({ orderId: rowId })).query(async ({ ctx, input }) => {
-    const [owned] = await ctx.db
-      .select({ id: orders.id })
-      .from(orders)
-      .where(and(eq(orders.id, input.orderId), eq(orders.customerId, ctx.customerId)));
-    if (!owned) throw appError("NOT_FOUND", `Order ${input.orderId} was not found.`);
-    const order = await loadOrder(ctx.db, owned.id);
-    const rows = await ctx.db.select().from(payments).where(eq(payments.orderId, owned.id)).orderBy(asc(payments.id));
-    const refunded = await refundedCentsByPayment(
-      ctx.db,
-      rows.map((row) => row.id),
-    );
-    const refundedCents = [...refunded.values()].reduce((sum, cents) => sum + cents, 0);
-    return { order, payments: rows.map(viewOf), refundedCents };
-  }),
+  get: customerProcedure
+    .input(z.object({ orderId: rowId }))
+    .query(({ ctx, input }) => customerOrderView(ctx.db, ctx.customerId, input.orderId)),
 });

@@ -1,3 +1,3 @@
-import { describePayments } from "./payments-conformance";
+import { describePayments } from "@/testing/conformance/payments";
 
 describePayments("MySQL", { storeEnv: () => ({}), ports: [3250, 3251, 3252, 3253] });

@@ -1,7 +1,7 @@
 /** The payment scenarios that need no browser, with IDEMPOTENCY_STORE=redis on a private redis-server. */
 import { afterAll, beforeAll } from "vitest";
+import { describePayments } from "@/testing/conformance/payments";
 import { type RedisServer, startRedisServer } from "@/testing/redis-server";
-import { describePayments } from "./payments-conformance";
 
 let redisServer: RedisServer;
 beforeAll(async () => {

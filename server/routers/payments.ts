@@ -3,10 +3,10 @@ import { testCardNumbers } from "@/provider/cards";
 import { adminIdempotentProcedure, idempotentProcedure } from "../idempotency/procedure";
 import { idempotencySettings } from "../idempotency/settings";
 import { amountCents, rowId } from "../inputs";
-import { PaymentProvider } from "../services/payment-provider";
+import { configuredProvider } from "../services/payment-provider";
 import { assertOwnOrder, pay, paymentFingerprintInput } from "../services/payments";
 import { customerOfPayment, refund } from "../services/refunds";
-import { type Context, createTRPCRouter } from "../trpc";
+import { createTRPCRouter } from "../trpc";
 
 const payInput = z.object({
   orderId: rowId,
@@ -18,14 +18,6 @@ const refundInput = z.object({
   amountCents,
 });
 
-export function paymentProvider(ctx: Pick<Context, "env">): PaymentProvider {
-  return new PaymentProvider(
-    ctx.env.PAYMENT_PROVIDER_URL,
-    ctx.env.PROVIDER_API_KEY,
-    ctx.env.PAYMENT_PROVIDER_TIMEOUT_MS,
-  );
-}
-
 export const paymentsRouter = createTRPCRouter({
   /** Pays an order once per key, resumable after any failure; the card number is never stored. */
   pay: idempotentProcedure(payInput, { fingerprintOf: paymentFingerprintInput }).mutation(async ({ ctx, input }) => {
@@ -34,7 +26,7 @@ export const paymentsRouter = createTRPCRouter({
       pay(
         {
           db: ctx.db,
-          provider: paymentProvider(ctx),
+          provider: configuredProvider(ctx.env),
           settings: idempotencySettings(ctx.db, ctx.env),
           checkpoint: ctx.idempotency.checkpoint,
         },
@@ -58,7 +50,7 @@ export const paymentsRouter = createTRPCRouter({
     const customerId = await customerOfPayment(ctx.db, input.paymentId);
     return ctx.idempotency.withLease((step) =>
       refund(
-        { db: ctx.db, provider: paymentProvider(ctx), settings: idempotencySettings(ctx.db, ctx.env) },
+        { db: ctx.db, provider: configuredProvider(ctx.env), settings: idempotencySettings(ctx.db, ctx.env) },
         { customerId, requestKey: ctx.idempotency.key, ...input },
         step,
       ),

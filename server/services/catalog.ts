@@ -32,6 +32,14 @@ export interface CatalogProduct {
   categoryIds: number[];
 }
 
+/** Every category, by name. */
+export function listCategories(db: Executor) {
+  return db
+    .select({ id: categories.id, slug: categories.slug, name: categories.name })
+    .from(categories)
+    .orderBy(asc(categories.name));
+}
+
 /** Products with their category ids, all of them or the given ones, ordered by id. */
 export async function listProducts(db: Executor, productIds?: number[]): Promise<CatalogProduct[]> {
   const [rows, links] = await Promise.all([

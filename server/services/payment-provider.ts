@@ -5,6 +5,7 @@
  * cancelled, which is the only way to learn for certain that nothing was, or ever will be, done with it.
  */
 import { z } from "zod";
+import type { Env } from "../env";
 
 const charge = z.object({
   id: z.string(),
@@ -54,6 +55,13 @@ export class ProviderRejectedError extends Error {
 }
 
 const canceledKey = "idempotency_key_canceled";
+
+/** The provider this app is configured for (PAYMENT_PROVIDER_URL, PROVIDER_API_KEY, PAYMENT_PROVIDER_TIMEOUT_MS). */
+export function configuredProvider(
+  env: Pick<Env, "PAYMENT_PROVIDER_URL" | "PROVIDER_API_KEY" | "PAYMENT_PROVIDER_TIMEOUT_MS">,
+): PaymentProvider {
+  return new PaymentProvider(env.PAYMENT_PROVIDER_URL, env.PROVIDER_API_KEY, env.PAYMENT_PROVIDER_TIMEOUT_MS);
+}
 
 export class PaymentProvider {
   constructor(
