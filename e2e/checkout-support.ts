@@ -22,14 +22,7 @@ export function requiredEnv(name: "E2E_DATABASE_URL" | "E2E_PROVIDER_URL" | "E2E
   return value;
 }
 
-/** A promise with its resolve function outside: the gates tests use to hold a request until they say so. */
-export function deferred<T = void>() {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((done) => {
-    resolve = done;
-  });
-  return { promise, resolve };
-}
+export { deferred } from "../testing/deferred";
 
 export const payPath = "**/api/trpc/payments.pay";
 

@@ -5,6 +5,7 @@ import { randomUUID } from "node:crypto";
 import { TRPCError } from "@trpc/server";
 import { afterAll, describe, expect, inject, it, vi } from "vitest";
 import { openDatabase, type Transaction } from "@/db/client";
+import { deferred } from "@/testing/deferred";
 import { appError } from "../errors";
 import { type IdempotencySettings, IdempotentExecution, type Transact } from "./execute";
 import { MysqlIdempotencyStore } from "./mysql-store";
@@ -23,14 +24,6 @@ const newCall = () => ({
   procedurePath: "test.work",
   fingerprint: "e".repeat(64),
 });
-
-function deferred() {
-  let resolve!: () => void;
-  const promise = new Promise<void>((done) => {
-    resolve = done;
-  });
-  return { promise, resolve };
-}
 
 async function codeOf(promise: Promise<unknown>) {
   const error = await promise.then(

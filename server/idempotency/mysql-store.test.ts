@@ -3,6 +3,7 @@ import { eq } from "drizzle-orm";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { type Executor, openDatabase } from "@/db/client";
 import { customers, idempotencyKeys } from "@/db/schema";
+import { deferred } from "@/testing/deferred";
 import { MysqlIdempotencyStore } from "./mysql-store";
 import { claimRequest, describeStoreConformance } from "./store-conformance";
 
@@ -84,25 +85,19 @@ describe("MySQL store running the business transaction", () => {
 
   it("holds a racing claim of the same key until the commit, then shows it the completed record", async () => {
     const request = claimRequest();
-    let releaseOriginal!: () => void;
-    const originalMayCommit = new Promise<void>((resolve) => {
-      releaseOriginal = resolve;
-    });
-    let originalClaimed!: () => void;
-    const claimedByOriginal = new Promise<void>((resolve) => {
-      originalClaimed = resolve;
-    });
+    const originalMayCommit = deferred();
+    const claimedByOriginal = deferred();
     const original = store.transaction(async (_business, scoped) => {
       const claim = await scoped.claim(request);
       if (claim.outcome !== "claimed") throw new Error(`expected a claim, got ${claim.outcome}`);
-      originalClaimed();
-      await originalMayCommit;
+      claimedByOriginal.resolve();
+      await originalMayCommit.promise;
       await scoped.complete(claim.lease, { kind: "success", body: '{"first":true}' });
     });
-    await claimedByOriginal;
+    await claimedByOriginal.promise;
     const duplicate = store.transaction((_business, scoped) => scoped.claim(request));
     await new Promise((resolve) => setTimeout(resolve, 200));
-    releaseOriginal();
+    originalMayCommit.resolve();
     await original;
 
     expect(await duplicate).toMatchObject({

@@ -10,6 +10,7 @@ import { openDatabase } from "@/db/client";
 import { idempotencyKeys, orders, products } from "@/db/schema";
 import { type AppServer, startAppServer } from "@/testing/app-server";
 import { cart, describeOrderPlacement, ordersWithKey } from "@/testing/conformance/orders";
+import { deferred } from "@/testing/deferred";
 import { type RedisServer, startRedisServer } from "@/testing/redis-server";
 import { ShopClient } from "@/testing/shop-client";
 import { redisKey } from "../idempotency/redis-store";
@@ -115,25 +116,19 @@ describe("orders.place with the Redis store", () => {
     const key = randomUUID();
 
     // Holding the product's row makes the order line insert (its foreign-key check) wait after the key is claimed.
-    let releaseProduct = () => {};
-    const productReleased = new Promise<void>((resolve) => {
-      releaseProduct = resolve;
-    });
-    let productLocked = () => {};
-    const locked = new Promise<void>((resolve) => {
-      productLocked = resolve;
-    });
+    const productReleased = deferred();
+    const productLocked = deferred();
     const productId = cart.items[0]?.productId as number;
     const holding = database.db.transaction(async (tx) => {
       await tx.select().from(products).where(eq(products.id, productId)).for("update");
-      productLocked();
-      await productReleased;
+      productLocked.resolve();
+      await productReleased.promise;
     });
-    await locked;
+    await productLocked.promise;
     const placing = shopper.mutation("orders.place", { idempotencyKey: key, ...cart });
     await until(async () => (await redis.exists(redisKey({ scope: customerId, key }))) === 1, "the key is claimed");
     await redisServer.stop();
-    releaseProduct();
+    productReleased.resolve();
     await holding;
 
     // The order committed, but its outcome could not be stored: a retryable 503, never a 500.
