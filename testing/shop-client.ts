@@ -12,6 +12,9 @@ export interface CallResult {
 }
 
 export class ShopClient {
+  /** The guest this client signed in as, once it has. */
+  customerId?: string;
+
   constructor(
     public baseUrl: string,
     public cookie?: string,
@@ -23,7 +26,8 @@ export class ShopClient {
     const setCookie = response.headers.get("set-cookie");
     if (!setCookie) throw new Error(`no session cookie (HTTP ${response.status})`);
     this.cookie = setCookie.split(";")[0];
-    return (await response.json()).result.data.customerId;
+    this.customerId = (await response.json()).result.data.customerId as string;
+    return this.customerId;
   }
 
   /** Signs in as the merchant and keeps the merchant's cookie beside any guest cookie. */
@@ -40,7 +44,7 @@ export class ShopClient {
 
   /** The same customer, talking to another server. */
   on(baseUrl: string): ShopClient {
-    return new ShopClient(baseUrl, this.cookie);
+    return Object.assign(new ShopClient(baseUrl, this.cookie), { customerId: this.customerId });
   }
 
   async mutation(path: string, input: unknown, headers: Record<string, string> = {}): Promise<CallResult> {

@@ -9,7 +9,8 @@ import { promisify } from "node:util";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { openDatabase } from "@/db/client";
-import { idempotencyKeys, orders, payments } from "@/db/schema";
+import { orders, payments } from "@/db/schema";
+import { merchantScope } from "@/server/idempotency/key";
 import { type AppServer, startAppServer, testSessionSecret } from "@/testing/app-server";
 import { type ProviderServer, providerAuth, startProviderServer } from "@/testing/provider-server";
 import { ShopClient } from "@/testing/shop-client";
@@ -28,6 +29,8 @@ export interface PaymentSuiteOptions {
   storeEnv: () => Record<string, string>;
   /** Four free ports: the provider, two app servers, and one server that crashes. */
   ports: [number, number, number, number];
+  /** The record the store in use holds for a key, as text, or null when it holds none. */
+  storedRecord: (scope: string, key: string) => Promise<string | null>;
 }
 
 export function describePayments(storeName: string, options: PaymentSuiteOptions) {
@@ -327,7 +330,8 @@ export function describePayments(storeName: string, options: PaymentSuiteOptions
       expect(refused.status).toBe(400);
       const key = randomUUID();
       await shopper.mutation("payments.pay", { idempotencyKey: key, orderId, card: cards.ok });
-      const [record] = await database.db.select().from(idempotencyKeys).where(eq(idempotencyKeys.idempotencyKey, key));
+      const record = await options.storedRecord(shopper.customerId as string, key);
+      expect(record).not.toBeNull();
       const [payment] = await database.db.select().from(payments).where(eq(payments.orderId, orderId));
       const stored = JSON.stringify({ record, payment });
       expect(stored).not.toContain(cards.ok);
@@ -363,13 +367,8 @@ export function describePayments(storeName: string, options: PaymentSuiteOptions
           })
         ).status,
       ).toBe(404);
-      for (const key of [payKey, refundKey]) {
-        const [record] = await database.db
-          .select()
-          .from(idempotencyKeys)
-          .where(eq(idempotencyKeys.idempotencyKey, key));
-        expect(record).toBeUndefined();
-      }
+      expect(await options.storedRecord(shopper.customerId as string, payKey)).toBeNull();
+      expect(await options.storedRecord(merchantScope, refundKey)).toBeNull();
     });
 
     it("finishes a payment whose server crashed after charging, with the completer and no client retry", async () => {
@@ -431,8 +430,8 @@ export function describePayments(storeName: string, options: PaymentSuiteOptions
       expect(refused.data.message).toMatch(/Sign in as the merchant/);
       const [payment] = await database.db.select().from(payments).where(eq(payments.id, paymentId));
       expect(payment?.refundedCents).toBe(0);
-      const [record] = await database.db.select().from(idempotencyKeys).where(eq(idempotencyKeys.idempotencyKey, key));
-      expect(record).toBeUndefined();
+      expect(await options.storedRecord(merchantScope, key)).toBeNull();
+      expect(await options.storedRecord(shopper.customerId as string, key)).toBeNull();
     });
 
     it("moves the order to partially_refunded, then refunded, and the shopper sees what came back", async () => {
