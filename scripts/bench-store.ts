@@ -19,6 +19,7 @@ import { IdempotencyConfig, makeIdempotent } from "@aws-lambda-powertools/idempo
 import { CachePersistenceLayer } from "@aws-lambda-powertools/idempotency/cache";
 import { createClient } from "@redis/client";
 import type { Redis } from "ioredis";
+import { appErrorPolicy } from "@/server/errors";
 import { CompletedRecordCache } from "@/server/idempotency/completed-cache";
 import { type IdempotencySettings, IdempotentExecution } from "@/server/idempotency/execute";
 import { requestFingerprint } from "@/server/idempotency/fingerprint";
@@ -62,6 +63,7 @@ function oursOn(redis: Redis, withLocalCache = false): Contender {
     waitMs: 2000,
     leaseMs,
     retentionMs,
+    errors: appErrorPolicy,
   };
   const call = (index: number, round: string) => {
     const input = { orderId: index };

@@ -6,7 +6,7 @@ import { TRPCError } from "@trpc/server";
 import { afterAll, describe, expect, inject, it, vi } from "vitest";
 import { openDatabase, type Transaction } from "@/db/client";
 import { deferred } from "@/testing/deferred";
-import { appError } from "../errors";
+import { appError, appErrorPolicy, asAppError } from "../errors";
 import { type IdempotencySettings, IdempotentExecution, type Transact } from "./execute";
 import { MysqlIdempotencyStore } from "./mysql-store";
 
@@ -15,7 +15,13 @@ const unreachable = openDatabase("mysql://nobody:nothing@127.0.0.1:1/nowhere");
 afterAll(() => Promise.all([database.close(), unreachable.close()]));
 
 const store = new MysqlIdempotencyStore(database.db);
-const settings: IdempotencySettings = { store, waitMs: 300, leaseMs: 30_000, retentionMs: 3600_000 };
+const settings: IdempotencySettings = {
+  store,
+  waitMs: 300,
+  leaseMs: 30_000,
+  retentionMs: 3600_000,
+  errors: appErrorPolicy,
+};
 const transact: Transact = (fn) => database.db.transaction((tx: Transaction) => fn(tx));
 
 const newCall = () => ({
@@ -25,10 +31,13 @@ const newCall = () => ({
   fingerprint: "e".repeat(64),
 });
 
+/** The error a call ends with, as the client gets it (the layer's own answers mapped to tRPC codes). */
 async function codeOf(promise: Promise<unknown>) {
-  const error = await promise.then(
-    () => null,
-    (caught: unknown) => caught,
+  const error = asAppError(
+    await promise.then(
+      () => null,
+      (caught: unknown) => caught,
+    ),
   );
   expect(error).toBeInstanceOf(TRPCError);
   return error as TRPCError;

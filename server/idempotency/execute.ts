@@ -3,9 +3,8 @@
  * look the key up, claim it (waiting a bounded time for an in-flight original), run the work once, store its
  * final outcome, and replay that outcome to every later request with the same key.
  */
-import { TRPCError } from "@trpc/server";
-import { appError, ErrorDetails, isTransientInfrastructureError } from "../errors";
 import type { CompletedRecordCache } from "./completed-cache";
+import { type ErrorPolicy, IdempotencyError, type IdempotencyMeta, StoredErrorAnswer } from "./errors";
 import { isoTimestamp } from "./iso-time";
 import {
   type ClaimRequest,
@@ -25,18 +24,12 @@ export interface IdempotencySettings {
   waitMs: number;
   leaseMs: number;
   retentionMs: number;
+  /** Which errors of the work are final outcomes, and which failures are transient. */
+  errors: ErrorPolicy;
 }
 
 /** Identifies one idempotent request: whose key, which key, and what was asked. */
 export type IdempotentCall = Omit<ClaimRequest, "leaseMs" | "retentionMs">;
-
-/** Sent beside every idempotent result (and in the data of a replayed error). */
-export interface IdempotencyMeta {
-  key: string;
-  replayed: boolean;
-  firstSeenAt: string;
-  expiresAt: string;
-}
 
 export type WithIdempotency<T> = T & { idempotency: IdempotencyMeta };
 
@@ -69,24 +62,6 @@ export class KeyForgottenError extends Error {
   override name = "KeyForgottenError";
 }
 
-/** Deterministic business outcomes: stored and replayed. Anything else (5xx, bad input) leaves the key retryable. */
-const finalErrorCodes = new Set<TRPCError["code"]>([
-  "NOT_FOUND",
-  "CONFLICT",
-  "UNPROCESSABLE_CONTENT",
-  "PAYMENT_REQUIRED",
-  "PRECONDITION_FAILED",
-  "FORBIDDEN",
-]);
-
-function finalOutcomeOf(error: unknown): StoredOutcome | null {
-  if (!(error instanceof TRPCError) || !finalErrorCodes.has(error.code)) return null;
-  const details = error.cause instanceof ErrorDetails ? error.cause.details : undefined;
-  // A refusal that says it may change (e.g. another payment holds the order for now) is not an outcome.
-  if (details?.retryable === true) return null;
-  return { kind: "error", code: error.code, message: error.message, ...(details ? { details } : {}) };
-}
-
 function metaOf(record: Pick<IdempotencyRecord, "key" | "firstSeenAt" | "expiresAt">, replayed: boolean) {
   return {
     key: record.key,
@@ -99,9 +74,7 @@ function metaOf(record: Pick<IdempotencyRecord, "key" | "firstSeenAt" | "expires
 /** Answers with a stored outcome: the business payload exactly as first sent, or the same error. */
 function answer<T>(record: IdempotencyRecord, outcome: StoredOutcome, replayed: boolean): WithIdempotency<T> {
   const idempotency = metaOf(record, replayed);
-  if (outcome.kind === "error") {
-    throw appError(outcome.code as TRPCError["code"], outcome.message, { ...outcome.details, idempotency });
-  }
+  if (outcome.kind === "error") throw new StoredErrorAnswer(outcome, idempotency);
   const payload: unknown = JSON.parse(outcome.body);
   if (typeof payload !== "object" || payload === null || Array.isArray(payload)) {
     return { ...(payload as T), idempotency };
@@ -114,18 +87,18 @@ function answer<T>(record: IdempotencyRecord, outcome: StoredOutcome, replayed: 
 
 function assertSameRequest(record: IdempotencyRecord, call: IdempotentCall): void {
   if (record.fingerprint !== call.fingerprint || record.procedurePath !== call.procedurePath) {
-    throw appError(
-      "UNPROCESSABLE_CONTENT",
+    throw new IdempotencyError(
+      "key_reused",
       "This idempotency key was already used for a different request. Send a new key for a new request.",
     );
   }
 }
 
-function inFlight(retryAfterMs: number): TRPCError {
-  return appError(
-    "CONFLICT",
+function inFlight(retryAfterMs: number): IdempotencyError {
+  return new IdempotencyError(
+    "in_flight",
     "A request with this idempotency key is still being processed. Retry shortly with the same key.",
-    { retryAfterMs },
+    retryAfterMs,
   );
 }
 
@@ -135,16 +108,16 @@ const notChecked =
 const notRecorded =
   "We could not record this request's progress. Retry in a moment with the same key; it will not be done twice.";
 
-function unavailable(message = notChecked): TRPCError {
-  return appError("SERVICE_UNAVAILABLE", message, { retryAfterMs: 1000 });
+function unavailable(message = notChecked): IdempotencyError {
+  return new IdempotencyError("unavailable", message, 1000);
 }
 
 /** Store failures fail closed: nothing runs unguarded. */
-function guarded<T>(operation: Promise<T>, message = notChecked): Promise<T> {
+function guarded<T>(operation: Promise<T>, errors: ErrorPolicy, message = notChecked): Promise<T> {
   return operation.catch((error: unknown) => {
     // Our lease was taken over: the new holder's answer is the one that counts.
     if (error instanceof LeaseLostError) throw inFlight(500);
-    if (error instanceof StoreUnavailableError || isTransientInfrastructureError(error)) throw unavailable(message);
+    if (error instanceof StoreUnavailableError || errors.isTransient(error)) throw unavailable(message);
     throw error;
   });
 }
@@ -233,7 +206,7 @@ export class IdempotentExecution {
    * first execution one more round trip.
    */
   private async read(): Promise<IdempotencyRecord | null> {
-    const record = await guarded(this.settings.store.read(this.call));
+    const record = await guarded(this.settings.store.read(this.call), this.settings.errors);
     return record ? this.completedOrNull(record) : null;
   }
 
@@ -274,13 +247,13 @@ export class IdempotentExecution {
         return this.firstAnswer<T>(result.record, { kind: "success", body: result.body });
       } catch (error) {
         // A deadlock between racing claims rolls the whole transaction back: start again within the budget.
-        if (isTransientInfrastructureError(error)) {
+        if (this.settings.errors.isTransient(error)) {
           if (Date.now() >= deadline) throw unavailable();
           await sleep(25);
           continue;
         }
         if (error instanceof LeaseLostError) throw inFlight(500);
-        const outcome = finalOutcomeOf(error);
+        const outcome = this.settings.errors.finalOutcomeOf(error);
         if (outcome) return this.storeFinalError<T>(outcome);
         throw error;
       }
@@ -288,9 +261,10 @@ export class IdempotentExecution {
   }
 
   private async storeFinalError<T>(outcome: StoredOutcome): Promise<WithIdempotency<T>> {
-    const claim = await this.claim(() => guarded(this.settings.store.claim(this.request)));
+    const { store, errors } = this.settings;
+    const claim = await this.claim(() => guarded(store.claim(this.request), errors));
     if ("completed" in claim) return this.replay(claim.completed);
-    await guarded(this.settings.store.complete(claim.claimed.lease, outcome), notRecorded);
+    await guarded(store.complete(claim.claimed.lease, outcome), errors, notRecorded);
     return this.firstAnswer<T>(claim.claimed.record, outcome);
   }
 
@@ -302,8 +276,8 @@ export class IdempotentExecution {
     const completed = this.remembered() ?? (this.settings.store.claimIsSingleRoundTrip ? null : await this.read());
     if (completed) return this.replay(completed);
 
-    const { store, leaseMs } = this.settings;
-    const claim = await this.claim(() => guarded(store.claim(this.request)));
+    const { store, leaseMs, errors } = this.settings;
+    const claim = await this.claim(() => guarded(store.claim(this.request), errors));
     if ("completed" in claim) return this.replay(claim.completed);
     const { lease, record } = claim.claimed;
     this.hooks.checkpoint?.("claimed");
@@ -311,11 +285,11 @@ export class IdempotentExecution {
     const step: LeasedStep = {
       recoveryPoint: record.recoveryPoint,
       advance: async (recoveryPoint) => {
-        await guarded(store.advance(lease, recoveryPoint, leaseMs), notRecorded);
+        await guarded(store.advance(lease, recoveryPoint, leaseMs), errors, notRecorded);
         step.recoveryPoint = recoveryPoint;
       },
       forget: async () => {
-        await guarded(store.forget(lease), notRecorded);
+        await guarded(store.forget(lease), errors, notRecorded);
         throw new KeyForgottenError(`Idempotency key ${lease.key} had nothing done under it and was forgotten`);
       },
     };
@@ -324,7 +298,7 @@ export class IdempotentExecution {
       outcome = { kind: "success", body: JSON.stringify(await work(step)) };
     } catch (error) {
       if (error instanceof KeyForgottenError) throw error;
-      const finalOutcome = finalOutcomeOf(error);
+      const finalOutcome = errors.finalOutcomeOf(error);
       if (!finalOutcome) {
         // Transient: keep the recovery point, free the key so a retry resumes at once.
         await store.release(lease).catch(() => undefined);
@@ -332,7 +306,7 @@ export class IdempotentExecution {
       }
       outcome = finalOutcome;
     }
-    await guarded(store.complete(lease, outcome), notRecorded);
+    await guarded(store.complete(lease, outcome), errors, notRecorded);
     return this.firstAnswer<T>(record, outcome);
   }
 }

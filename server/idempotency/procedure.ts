@@ -10,7 +10,7 @@
  */
 import type { z } from "zod";
 import type { Executor, Transaction } from "@/db/client";
-import { appError } from "../errors";
+import { appError, asAppError } from "../errors";
 import { crashIfRequested } from "../faults";
 import { adminProcedure, type Context, customerProcedure } from "../trpc";
 import { IdempotentExecution, type LeasedStep, type Transact } from "./execute";
@@ -74,12 +74,18 @@ function idempotencyFor<Input>(
       checkpoint: (point) => crashIfRequested(ctx.reqHeaders, path, point),
     },
   );
+  // The layer's own answers (in flight, key reused, store unavailable, a stored error) become tRPC errors here.
+  const answered = <T>(execution: Promise<T>) =>
+    execution.catch((error: unknown) => {
+      throw asAppError(error);
+    });
   return {
     key,
     /** Work inside the business database: claim, writes and outcome commit together. */
-    inTransaction: <T>(work: (tx: Executor) => Promise<T>) => execution.inTransaction<T, Executor>(transact, work),
+    inTransaction: <T>(work: (tx: Executor) => Promise<T>) =>
+      answered(execution.inTransaction<T, Executor>(transact, work)),
     /** Multi-step work with side effects outside the database: resumable from recorded points. */
-    withLease: <T>(work: (step: LeasedStep) => Promise<T>) => execution.withLease(work),
+    withLease: <T>(work: (step: LeasedStep) => Promise<T>) => answered(execution.withLease(work)),
     /** Named points inside the work where tests may inject a crash. */
     checkpoint: (point: string) => crashIfRequested(ctx.reqHeaders, path, point),
   };

@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import type { Database } from "@/db/client";
 import type { Env } from "../env";
+import { appErrorPolicy } from "../errors";
 import { appRedis } from "../redis";
 import { CompletedRecordCache } from "./completed-cache";
 import type { IdempotencySettings } from "./execute";
@@ -35,5 +36,6 @@ function timings(env: Env) {
     waitMs: env.IDEMPOTENCY_WAIT_MS,
     leaseMs: env.IDEMPOTENCY_LEASE_MS,
     retentionMs: env.IDEMPOTENCY_TTL_HOURS * 3600_000,
+    errors: appErrorPolicy,
   };
 }

@@ -4,7 +4,8 @@
  * its way. The key's lease makes the resumer the only one working on it; a live holder is never waited for.
  */
 import { TRPCError } from "@trpc/server";
-import { appError, ErrorDetails } from "../errors";
+import { appError, asAppError, ErrorDetails } from "../errors";
+import { IdempotencyError, StoredErrorAnswer } from "../idempotency/errors";
 import {
   type IdempotencySettings,
   IdempotentExecution,
@@ -46,15 +47,17 @@ export async function resumeUnderKey(
     return { outcome: "finished" };
   } catch (error) {
     if (error instanceof KeyForgottenError) return { outcome: "forgotten" };
-    if (!(error instanceof TRPCError)) throw error;
-    const details = error.cause instanceof ErrorDetails ? error.cause.details : {};
-    // A stored or replayed final error (a decline, "not completed") carries its key's meta: the request is over.
-    if (details.idempotency !== undefined) return { outcome: "finished" };
-    if (error.code === "CONFLICT") {
-      const retryAfterMs = typeof details.retryAfterMs === "number" ? details.retryAfterMs : 1000;
-      return { outcome: "held", retryAfterMs };
+    // A stored or replayed final error (a decline, "not completed"): the request is over.
+    if (error instanceof StoredErrorAnswer) return { outcome: "finished" };
+    if (error instanceof IdempotencyError && error.refusal === "in_flight") {
+      return { outcome: "held", retryAfterMs: error.retryAfterMs ?? 1000 };
     }
-    throw error;
+    // The work found the order held by yet another attempt that is still running.
+    if (error instanceof TRPCError && error.code === "CONFLICT") {
+      const details = error.cause instanceof ErrorDetails ? error.cause.details : {};
+      return { outcome: "held", retryAfterMs: typeof details.retryAfterMs === "number" ? details.retryAfterMs : 1000 };
+    }
+    throw asAppError(error);
   }
 }
 
