@@ -120,6 +120,18 @@ describe("an idempotent execution", () => {
     expect(retried.idempotency.replayed).toBe(false);
   });
 
+  it("forgets a key whose work failed transiently before recording any step: a corrected retry may reuse it", async () => {
+    const call = newCall();
+    const failing = new IdempotentExecution(call, settings).withLease(async () => {
+      throw appError("SERVICE_UNAVAILABLE", "The database blinked.");
+    });
+    expect((await codeOf(failing)).code).toBe("SERVICE_UNAVAILABLE");
+    expect(await store.read(call)).toBeNull();
+    const corrected = { ...call, fingerprint: "f".repeat(64) };
+    const retried = await new IdempotentExecution(corrected, settings).withLease(async () => ({ ok: true }));
+    expect(retried).toMatchObject({ ok: true, idempotency: { replayed: false } });
+  });
+
   it("rolls back the claim with the business write when in-transaction work fails transiently", async () => {
     const call = newCall();
     const error = await codeOf(

@@ -11,6 +11,7 @@ import {
   type ClaimResult,
   type IdempotencyRecord,
   type IdempotencyStore,
+  initialRecoveryPoint,
   LeaseLostError,
   type StoredOutcome,
   StoreUnavailableError,
@@ -300,8 +301,11 @@ export class IdempotentExecution {
       if (error instanceof KeyForgottenError) throw error;
       const finalOutcome = errors.finalOutcomeOf(error);
       if (!finalOutcome) {
-        // Transient: keep the recovery point, free the key so a retry resumes at once.
-        await store.release(lease).catch(() => undefined);
+        // Transient: free the key so a retry resumes at once from the recorded point. Failing before any point
+        // was recorded, nothing was done: the key is forgotten, binding no request, as a claim rolled back with
+        // its business transaction would be (a corrected retry may reuse it). One rule, whichever the store.
+        const nothingDone = step.recoveryPoint === initialRecoveryPoint;
+        await (nothingDone ? store.forget(lease) : store.release(lease)).catch(() => undefined);
         throw error;
       }
       outcome = finalOutcome;

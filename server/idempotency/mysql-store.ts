@@ -10,7 +10,7 @@
  * `innodb_lock_wait_timeout`, and then sees the committed outcome or reports the key busy.
  */
 import { randomUUID } from "node:crypto";
-import { and, asc, eq, fillPlaceholders, gt, isNull, lt, or, type Query, sql } from "drizzle-orm";
+import { and, asc, eq, fillPlaceholders, gt, isNull, lt, lte, or, type Query, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/mysql2";
 import type { ResultSetHeader } from "mysql2";
 import type { PoolConnection } from "mysql2/promise";
@@ -28,6 +28,7 @@ import {
   type KeyRef,
   type Lease,
   LeaseLostError,
+  mayTakeOver,
   type StoredOutcome,
   type TransactionScopedStore,
 } from "./store";
@@ -239,12 +240,7 @@ export class MysqlIdempotencyStore implements IdempotencyStore {
       if (affectedRows(restarted) === 1) {
         return { outcome: "claimed", lease, record: toRecord({ updatedAt: now, ...fresh }) };
       }
-    } else if (
-      row.status === "in_progress" &&
-      row.fingerprint === request.fingerprint &&
-      (row.lockedUntil === null || row.lockedUntil < now)
-    ) {
-      // An unfinished key whose lease has lapsed is taken over by the same request, keeping its progress.
+    } else if (mayTakeOver(toRecord(row), request.fingerprint, now.getTime())) {
       const takenOver = await db
         .update(idempotencyKeys)
         .set({ ownerToken: lease.ownerToken, lockedUntil })
@@ -252,7 +248,7 @@ export class MysqlIdempotencyStore implements IdempotencyStore {
           and(
             byRef(request),
             eq(idempotencyKeys.status, "in_progress"),
-            or(isNull(idempotencyKeys.lockedUntil), lt(idempotencyKeys.lockedUntil, now)),
+            or(isNull(idempotencyKeys.lockedUntil), lte(idempotencyKeys.lockedUntil, now)),
           ),
         );
       if (affectedRows(takenOver) === 1) {

@@ -32,6 +32,7 @@ import {
   type KeyRef,
   type Lease,
   LeaseLostError,
+  mayTakeOver,
   type StoredOutcome,
   StoreUnavailableError,
 } from "./store";
@@ -234,10 +235,10 @@ export class RedisIdempotencyStore implements IdempotencyStore {
       raw = await this.run(() => this.redis.set(key, fresh.raw, "PX", request.retentionMs, "NX", "GET"));
     } catch (error) {
       // A claim that timed out may still run later and hold the key for a request that has already answered.
-      // Commands on one connection run in order, so a release sent after it undoes it; it is a no-op otherwise.
+      // Commands on one connection run in order, so a delete sent after it undoes it; it is a no-op otherwise.
       if (error instanceof StoreUnavailableError) {
         this.held.set(lease, fresh);
-        this.release(lease).catch(() => undefined);
+        this.forget(lease).catch(() => undefined);
       }
       throw error;
     }
@@ -247,11 +248,9 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     }
 
     const existing = parsed(raw);
-    const leaseLive = existing.owner !== noOwner && (existing.record.leaseUntil ?? 0) > now;
-    if (existing.record.status === "completed" || existing.record.fingerprint !== request.fingerprint || leaseLive) {
+    if (!mayTakeOver(toRecord(request, existing.record), request.fingerprint, now)) {
       return { outcome: "existing", record: toRecord(request, existing.record) };
     }
-    // An unfinished key whose lease lapsed or was released: the same request takes it over, keeping its progress.
     const taken = written(lease.ownerToken, { ...existing.record, leaseUntil: now + request.leaseMs });
     const result = await this.run(() => this.redis.idempotencyCompareAndSet(key, existing.owner, taken.raw));
     if (result === 1) {
@@ -341,14 +340,8 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     return found;
   }
 
-  /**
-   * Keeps the recovery point; the next claim takes over at once. A key released before any step was recorded is
-   * deleted instead: there is nothing to resume, and like a claim rolled back with the business transaction in
-   * MySQL, it binds no request (a corrected retry may reuse the key).
-   */
+  /** Keeps the recovery point; the next claim takes over at once. */
   release(lease: Lease): Promise<void> {
-    return this.replace(lease, (record) =>
-      record.recoveryPoint === initialRecoveryPoint ? null : { owner: noOwner, record: unleased(record) },
-    );
+    return this.replace(lease, (record) => ({ owner: noOwner, record: unleased(record) }));
   }
 }

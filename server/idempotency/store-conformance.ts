@@ -126,6 +126,17 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
       expect(other).toMatchObject({ outcome: "existing", record: { fingerprint: req.fingerprint } });
     });
 
+    it("on release keeps the key bound to its request, even before any step was recorded", async () => {
+      const req = request();
+      const first = await store.claim(req);
+      if (first.outcome !== "claimed") throw new Error("expected a claim");
+      await store.release(first.lease);
+      expect(await store.read(req)).toMatchObject({ status: "in_progress", recoveryPoint: "started" });
+      const other = await store.claim({ ...req, fingerprint: "b".repeat(64) });
+      expect(other).toMatchObject({ outcome: "existing", record: { fingerprint: req.fingerprint } });
+      expect(await store.claim(req)).toMatchObject({ outcome: "claimed", record: { recoveryPoint: "started" } });
+    });
+
     it("on release keeps the recovery point and lets the next claim resume at once", async () => {
       const req = request();
       const first = await store.claim(req);
@@ -168,7 +179,6 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
       if (releasedClaim?.outcome !== "claimed" || completedClaim?.outcome !== "claimed") {
         throw new Error("expected claims");
       }
-      // Past its first step, so that both stores keep it when released.
       await store.advance(releasedClaim.lease, "payment_created", 30_000);
       await store.release(releasedClaim.lease);
       await store.complete(completedClaim.lease, success);

@@ -60,6 +60,22 @@ export type ClaimResult =
 export const initialRecoveryPoint = "started";
 export const finalRecoveryPoint = "finished";
 
+/**
+ * The takeover rule, for every store: an unfinished key may be claimed by the same request (same fingerprint)
+ * once nobody holds it, its lease ended or given up; the new holder resumes from the recorded point.
+ */
+export function mayTakeOver(
+  record: Pick<IdempotencyRecord, "status" | "fingerprint" | "leaseExpiresAt">,
+  fingerprint: string,
+  now: number,
+): boolean {
+  return (
+    record.status === "in_progress" &&
+    record.fingerprint === fingerprint &&
+    (record.leaseExpiresAt === null || record.leaseExpiresAt.getTime() <= now)
+  );
+}
+
 export interface IdempotencyStore {
   claim(request: ClaimRequest): Promise<ClaimResult>;
   /** The live record of a key, or null if it was never seen or its retention has passed. */
@@ -68,7 +84,10 @@ export interface IdempotencyStore {
   advance(lease: Lease, recoveryPoint: string, leaseMs: number): Promise<void>;
   /** Stores the final outcome and gives up the lease; the key now replays. */
   complete(lease: Lease, outcome: StoredOutcome): Promise<void>;
-  /** Gives up the lease without a final outcome (a transient failure): the next claim resumes at once. */
+  /**
+   * Gives up the lease without a final outcome (a transient failure): the key stays bound to its request, and the
+   * next claim of that request resumes at once from the recorded point.
+   */
   release(lease: Lease): Promise<void>;
   /** Deletes the key while holding it: nothing was done under it, so a later request with it runs anew. */
   forget(lease: Lease): Promise<void>;
