@@ -37,10 +37,6 @@ export function openDatabase(url: string, options: PoolOptions = {}): DatabaseHa
     connectionLimit: options.poolSize ?? 10,
     connectTimeout: 5_000,
     enableKeepAlive: true,
-    // The idempotency store sends its claim with START TRANSACTION and its completion with COMMIT, each pair as
-    // one query (server/idempotency/mysql-store.ts), saving two round trips per guarded request. Every
-    // statement is built by Drizzle with escaped parameters; no SQL text is ever made from input.
-    multipleStatements: true,
   });
   const lockWait = Math.max(1, Math.ceil(options.lockWaitTimeoutSeconds ?? 2));
   pool.pool.on("connection", (connection) => {

@@ -1,9 +1,9 @@
 /**
  * The default store: the `idempotency_keys` table in the business database. Being in the same database, it can
  * run the business transaction itself (`transaction`), which is what makes "claim + write + outcome" atomic.
- * It opens that transaction on one pooled connection and sends its claim in the same round trip as the
- * `START TRANSACTION`, and its completion in the same round trip as the `COMMIT`: the guarantee adds two
- * statements to the transaction but no round trips, which on a busy server cost more than the statements.
+ * It opens that transaction on one pooled connection; its claim is the transaction's first statement and its
+ * completion the last before `COMMIT`. Every statement, COMMIT included, goes alone: a multi-statement query
+ * ending in COMMIT was measured on Galera reporting success for a transaction that had been rolled back.
  *
  * Times come from the app's clock (servers are expected to be NTP-synchronised; leases are seconds long).
  * A racing claim of an uncommitted key waits on InnoDB's row lock, bounded by the session's
@@ -13,7 +13,6 @@ import { randomUUID } from "node:crypto";
 import { and, asc, eq, fillPlaceholders, gt, isNull, lt, lte, or, type Query, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/mysql2";
 import type { ResultSetHeader } from "mysql2";
-import type { PoolConnection } from "mysql2/promise";
 import type { Database, Executor } from "@/db/client";
 import * as schema from "@/db/schema";
 import { idempotencyKeys } from "@/db/schema";
@@ -116,14 +115,6 @@ function prebuiltStatements(db: Executor) {
   };
 }
 
-/** Sends statements that must share a round trip as one multi-statement query (see db/client.ts). */
-async function sendTogether(connection: PoolConnection, statements: (Query | string)[]): Promise<ResultSetHeader[]> {
-  const texts = statements.map((statement) => (typeof statement === "string" ? statement : statement.sql));
-  const params = statements.flatMap((statement) => (typeof statement === "string" ? [] : statement.params));
-  const [results] = await connection.query<ResultSetHeader[]>(texts.join(";\n"), params);
-  return results;
-}
-
 export class MysqlIdempotencyStore implements IdempotencyStore {
   private readonly statements: ReturnType<typeof prebuiltStatements>;
 
@@ -135,21 +126,23 @@ export class MysqlIdempotencyStore implements IdempotencyStore {
   }
 
   /**
-   * Runs `body` as one business transaction on one pooled connection. The scoped store's first claim travels
-   * with `START TRANSACTION` (so `body` claims before any business statement), and its completion is held back
-   * to travel with `COMMIT`: if `body` throws, or the process dies before the commit, neither the key nor any
-   * business row remains.
+   * Runs `body` as one business transaction on one pooled connection. The transaction begins with the scoped
+   * store's first claim (so `body` claims before any business statement), and its completion is held back until
+   * `body` has returned, then written just before `COMMIT`: if `body` throws, the completion misses, or the
+   * process dies before the commit, neither the key nor any business row remains.
    */
   async transaction<R>(body: (business: Executor, store: TransactionScopedStore) => Promise<R>): Promise<R> {
     const connection = await this.db.$client.getConnection();
     const business: Executor = drizzle(connection, { schema, mode: "default" });
     let begun = false;
     let completion: { lease: Lease; statement: Query } | undefined;
-    const insertClaim: InsertClaim = (row) => {
+    const insertClaim: InsertClaim = async (row) => {
       const claim = this.statements.claim(row);
-      if (begun) return connection.query(claim.sql, claim.params);
-      begun = true;
-      return sendTogether(connection, ["START TRANSACTION", claim]);
+      if (!begun) {
+        await connection.query("START TRANSACTION");
+        begun = true;
+      }
+      return connection.query(claim.sql, claim.params);
     };
     const scoped: TransactionScopedStore = {
       claim: (request) => this.claimWith(business, insertClaim, request),
@@ -161,13 +154,13 @@ export class MysqlIdempotencyStore implements IdempotencyStore {
     try {
       const result = await body(business, scoped);
       if (completion) {
-        const [completed] = await sendTogether(connection, [completion.statement, "COMMIT"]);
-        // The claim's row lock is held until this commit, so nobody else can have changed the key; a miss would
-        // mean a bug, and the committed business rows then stay guarded by their own unique indexes.
-        if (completed?.affectedRows !== 1) throw new LeaseLostError(completion.lease);
-      } else if (begun) {
-        await connection.query("COMMIT");
+        const { sql: text, params } = completion.statement;
+        const [completed] = await connection.query<ResultSetHeader>(text, params);
+        // The claim's row lock is held until the commit, so nobody else can have changed the key; a miss would
+        // mean a bug, and rolls the business writes back with it.
+        if (completed.affectedRows !== 1) throw new LeaseLostError(completion.lease);
       }
+      if (begun) await connection.query("COMMIT");
       connection.release();
       return result;
     } catch (error) {
