@@ -24,6 +24,11 @@ export interface PoolOptions {
   poolSize?: number;
   /** How long a statement waits for a row lock held by another transaction (whole seconds, at least 1). */
   lockWaitTimeoutSeconds?: number;
+  /**
+   * Lets one query carry several statements. Only for the idempotency store's transaction pool, which sends its
+   * claim with START TRANSACTION (server/idempotency/mysql-store.ts); never COMMIT with anything else.
+   */
+  multipleStatements?: boolean;
 }
 
 /**
@@ -37,6 +42,7 @@ export function openDatabase(url: string, options: PoolOptions = {}): DatabaseHa
     connectionLimit: options.poolSize ?? 10,
     connectTimeout: 5_000,
     enableKeepAlive: true,
+    multipleStatements: options.multipleStatements ?? false,
   });
   const lockWait = Math.max(1, Math.ceil(options.lockWaitTimeoutSeconds ?? 2));
   pool.pool.on("connection", (connection) => {

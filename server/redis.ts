@@ -15,6 +15,9 @@ export function openRedis(url: string): Redis {
     connectTimeout: redisTimeoutMs,
     // ioredis fails a command unanswered by then; its late reply, if it comes, is matched to it and dropped.
     commandTimeout: redisTimeoutMs,
+    // A tick's commands are written together: in `npm run bench:store` about 1.6× the first executions and 1.7×
+    // the replays of sending each alone.
+    enableAutoPipelining: true,
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
     autoResendUnfulfilledCommands: false,

@@ -1,9 +1,10 @@
 /**
  * The default store: the `idempotency_keys` table in the business database. Being in the same database, it can
  * run the business transaction itself (`transaction`), which is what makes "claim + write + outcome" atomic.
- * It opens that transaction on one pooled connection; its claim is the transaction's first statement and its
- * completion the last before `COMMIT`. Every statement, COMMIT included, goes alone: a multi-statement query
- * ending in COMMIT was measured on Galera reporting success for a transaction that had been rolled back.
+ * It opens that transaction on one pooled connection; its claim is the transaction's first statement (sent with
+ * `START TRANSACTION` on a pool of its own that allows it) and its completion the last before `COMMIT`, which
+ * always goes alone: a multi-statement query ending in COMMIT was measured on Galera reporting success for a
+ * transaction that had been rolled back.
  *
  * Times come from the app's clock (servers are expected to be NTP-synchronised; leases are seconds long).
  * A racing claim of an uncommitted key waits on InnoDB's row lock, bounded by the session's
@@ -118,9 +119,14 @@ function prebuiltStatements(db: Executor) {
 export class MysqlIdempotencyStore implements IdempotencyStore {
   private readonly statements: ReturnType<typeof prebuiltStatements>;
 
+  /**
+   * `transactionDb`, when given, is a pool used by nothing but this store's transactions and accepting
+   * multi-statement queries: the claim then travels with START TRANSACTION. COMMIT always goes alone.
+   */
   constructor(
     private readonly db: Database,
     private readonly now: () => Date = () => new Date(),
+    private readonly transactionDb?: Database,
   ) {
     this.statements = prebuiltStatements(db);
   }
@@ -132,16 +138,16 @@ export class MysqlIdempotencyStore implements IdempotencyStore {
    * process dies before the commit, neither the key nor any business row remains.
    */
   async transaction<R>(body: (business: Executor, store: TransactionScopedStore) => Promise<R>): Promise<R> {
-    const connection = await this.db.$client.getConnection();
+    const connection = await (this.transactionDb ?? this.db).$client.getConnection();
     const business: Executor = drizzle(connection, { schema, mode: "default" });
     let begun = false;
     let completion: { lease: Lease; statement: Query } | undefined;
     const insertClaim: InsertClaim = async (row) => {
       const claim = this.statements.claim(row);
-      if (!begun) {
-        await connection.query("START TRANSACTION");
-        begun = true;
-      }
+      if (begun) return connection.query(claim.sql, claim.params);
+      begun = true;
+      if (this.transactionDb) return connection.query(`START TRANSACTION;\n${claim.sql}`, claim.params);
+      await connection.query("START TRANSACTION");
       return connection.query(claim.sql, claim.params);
     };
     const scoped: TransactionScopedStore = {

@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import type { Database } from "@/db/client";
+import { storeTransactionDatabase } from "../db";
 import type { Env } from "../env";
 import { appErrorPolicy } from "../errors";
 import { appRedis } from "../redis";
@@ -17,7 +18,10 @@ const holder = globalThis as typeof globalThis & {
 
 /** The process's idempotency settings, from the environment. */
 export function idempotencySettings(db: Database, env: Env): IdempotencySettings {
-  holder.idempotencyStore ??= storeFor(db, env, appRedis);
+  holder.idempotencyStore ??=
+    env.IDEMPOTENCY_STORE === "redis"
+      ? new RedisIdempotencyStore(appRedis())
+      : new MysqlIdempotencyStore(db, undefined, storeTransactionDatabase().db);
   holder.completedRecords ??= new CompletedRecordCache();
   return { ...timings(env), store: holder.idempotencyStore, completed: holder.completedRecords };
 }
