@@ -2,7 +2,7 @@
 import { useMutation, useQuery } from "@tanstack/react-query";
 import type { inferRouterOutputs } from "@trpc/server";
 import { useRouter } from "next/navigation";
-import { useRef, useState } from "react";
+import { useState } from "react";
 import type { AppRouter } from "@/server/root";
 import { CallProgress, failureText, progressText, retriesExhausted } from "./call-status";
 import { cartActions, cartContent, maxQuantity, useCart } from "./cart";
@@ -10,6 +10,7 @@ import { keyForIntent, placeOrderIntent } from "./intent-key";
 import { formatMoney } from "./money";
 import { idempotentRetry } from "./retry-policy";
 import { useTRPC } from "./trpc";
+import { useSingleFlight } from "./use-single-flight";
 
 type Product = inferRouterOutputs<AppRouter>["catalog"]["products"][number];
 
@@ -27,8 +28,7 @@ export function CartPanel({ products }: { products: Product[] }) {
   // created the session and its answer (cookie included) were lost, the retry would come from a new customer.
   const session = useQuery(trpc.session.me.queryOptions(undefined, { staleTime: Number.POSITIVE_INFINITY }));
   const [placedOrderId, setPlacedOrderId] = useState<number | null>(null);
-  // `disabled={isPending}` lands a macrotask after mutate(): the ref stops a second click in between.
-  const placing = useRef(false);
+  const placing = useSingleFlight();
 
   const place = useMutation(
     trpc.orders.place.mutationOptions({
@@ -38,9 +38,7 @@ export function CartPanel({ products }: { products: Product[] }) {
         cartActions.clear();
         router.push(`/orders/${order.id}`);
       },
-      onError: () => {
-        placing.current = false;
-      },
+      onError: placing.end,
     }),
   );
 
@@ -54,8 +52,7 @@ export function CartPanel({ products }: { products: Product[] }) {
     place.isError && place.variables !== undefined && cartContent(place.variables.items) === cartContent(items);
 
   function placeOrder() {
-    if (placing.current || items.length === 0) return;
-    placing.current = true;
+    if (items.length === 0 || !placing.start()) return;
     place.mutate({ idempotencyKey: keyForIntent(placeOrderIntent, cartContent(items)), items });
   }
 

@@ -1,13 +1,14 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { inferRouterOutputs } from "@trpc/server";
-import { type FormEvent, useRef, useState } from "react";
+import { type FormEvent, useState } from "react";
 import type { AppRouter } from "@/server/root";
 import { AdminToolbar } from "./admin-toolbar";
 import { clearIntent, keyForIntent } from "./intent-key";
 import { formatMoney } from "./money";
 import { errorData, idempotentRetry, isNetworkError } from "./retry-policy";
 import { useTRPC } from "./trpc";
+import { useSingleFlight } from "./use-single-flight";
 
 type MerchantOrder = inferRouterOutputs<AppRouter>["merchant"]["orders"]["orders"][number];
 
@@ -116,8 +117,7 @@ function RefundForm({
   const queryClient = useQueryClient();
   const [amount, setAmount] = useState((refundableCents / 100).toFixed(2));
   const [done, setDone] = useState<string | null>(null);
-  // `disabled={isPending}` only lands a macrotask after mutate(): the ref stops a second submit in between.
-  const sending = useRef(false);
+  const sending = useSingleFlight();
   const intent = `refund:${paymentId}`;
   const refund = useMutation(
     trpc.payments.refund.mutationOptions({
@@ -127,7 +127,7 @@ function RefundForm({
         setDone(`Refunded ${formatMoney(result.refund.amountCents, currency)}.`);
       },
       onSettled: () => {
-        sending.current = false;
+        sending.end();
         return queryClient.invalidateQueries({ queryKey: trpc.merchant.orders.queryKey() });
       },
     }),
@@ -136,8 +136,7 @@ function RefundForm({
 
   function submit(event: FormEvent) {
     event.preventDefault();
-    if (cents === null || sending.current) return;
-    sending.current = true;
+    if (cents === null || !sending.start()) return;
     setDone(null);
     refund.mutate({ paymentId, amountCents: cents, idempotencyKey: keyForIntent(intent, String(cents)) });
   }

@@ -1,12 +1,13 @@
 "use client";
 import { type QueryClient, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { inferRouterOutputs } from "@trpc/server";
-import { type MouseEvent, useRef, useState } from "react";
+import { type MouseEvent, useState } from "react";
 import type { AppRouter } from "@/server/root";
 import { AdminToolbar } from "./admin-toolbar";
 import { type ConflictChoice, ConflictDialog } from "./conflict-dialog";
 import { formatMoney } from "./money";
 import { useTRPC } from "./trpc";
+import { useSingleFlight } from "./use-single-flight";
 
 type CatalogOutputs = inferRouterOutputs<AppRouter>["catalog"];
 type Product = CatalogOutputs["products"][number];
@@ -131,8 +132,7 @@ function ProductRow({ product, categories }: { product: Product; categories: Cat
   const [draft, setDraft] = useState<{ name: string; baseVersion: number } | null>(null);
   const [conflict, setConflict] = useState<ConflictChoice | null>(null);
   const [notice, setNotice] = useState<Notice | null>(null);
-  // `disabled={isPending}` only lands a macrotask after mutate(): the ref stops a second submit in between.
-  const saving = useRef(false);
+  const saving = useSingleFlight();
 
   const rename = useMutation(
     trpc.catalog.rename.mutationOptions({
@@ -150,15 +150,12 @@ function ProductRow({ product, categories }: { product: Product; categories: Cat
         updateCachedProduct(queryClient, productsKey, product.id, (cached) => ({ ...cached, ...theirs }));
         setConflict({ mine: variables.name, theirs });
       },
-      onSettled: () => {
-        saving.current = false;
-      },
+      onSettled: saving.end,
     }),
   );
 
   function save(name: string, expectedVersion: number) {
-    if (saving.current) return;
-    saving.current = true;
+    if (!saving.start()) return;
     setNotice(null);
     rename.mutate({ productId: product.id, name, expectedVersion });
   }
@@ -269,7 +266,7 @@ function CategoryToggle({
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const productsKey = trpc.catalog.products.queryKey();
-  const sending = useRef(false);
+  const sending = useSingleFlight();
   const handlers = {
     onSuccess: (state: { productId: number; categoryId: number; linked: boolean }) =>
       updateCachedProduct(queryClient, productsKey, state.productId, (product) => ({
@@ -282,9 +279,7 @@ function CategoryToggle({
       onError(describeError(error));
       queryClient.invalidateQueries({ queryKey: productsKey });
     },
-    onSettled: () => {
-      sending.current = false;
-    },
+    onSettled: sending.end,
   };
   const link = useMutation(trpc.catalog.link.mutationOptions(handlers));
   const unlink = useMutation(trpc.catalog.unlink.mutationOptions(handlers));
@@ -293,8 +288,7 @@ function CategoryToggle({
 
   function toggle(event: MouseEvent<HTMLButtonElement>) {
     // The second click of a double click (detail 2) would undo the first once it has landed: ignore it.
-    if (event.detail > 1 || sending.current) return;
-    sending.current = true;
+    if (event.detail > 1 || !sending.start()) return;
     (linked ? unlink : link).mutate({ productId, categoryId: category.id });
   }
 

@@ -7,6 +7,7 @@ import type { AppRouter } from "@/server/root";
 import { clearIntent, keyForIntent, payIntent, readIntent, settleIntent } from "./intent-key";
 import { errorData, idempotentRetry } from "./retry-policy";
 import { useTRPC } from "./trpc";
+import { useSingleFlight } from "./use-single-flight";
 
 type PayInput = inferRouterInputs<AppRouter>["payments"]["pay"];
 
@@ -31,8 +32,7 @@ export function usePayment(orderId: number, orderStatus: string) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const intent = payIntent(orderId);
-  // `disabled={isPending}` lands a macrotask after mutate(): the ref stops a second click in between.
-  const sending = useRef(false);
+  const sending = useSingleFlight();
   const resumeChecked = useRef(false);
   const [resuming, setResuming] = useState(false);
 
@@ -51,7 +51,7 @@ export function usePayment(orderId: number, orderStatus: string) {
         else settleIntent(intent, idempotencyKey);
       },
       onSettled: () => {
-        sending.current = false;
+        sending.end();
         setResuming(false);
         // Not awaited: the answer is shown at once; the order's status catches up when the refetch lands.
         void queryClient.invalidateQueries({ queryKey: trpc.orders.get.queryKey({ orderId }) });
@@ -62,12 +62,11 @@ export function usePayment(orderId: number, orderStatus: string) {
 
   const send = useCallback(
     (variables: PayInput, resume = false) => {
-      if (sending.current) return;
-      sending.current = true;
+      if (!sending.start()) return;
       setResuming(resume);
       mutate(variables);
     },
-    [mutate],
+    [mutate, sending],
   );
 
   /** Pays with this card: the same key as before for the same card, a new one for another card. */
