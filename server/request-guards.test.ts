@@ -71,3 +71,16 @@ describe("API request bounds", () => {
     expect(response.status).toBe(400);
   });
 });
+
+describe("the benchmark's baselines", () => {
+  it("are not served unless ENABLE_BENCH_PROCEDURES=true: an unguarded write is a 404", async () => {
+    const response = await POST(
+      new Request(`${shop}/api/trpc/bench.placeOrderUnguarded`, {
+        method: "POST",
+        headers: { "content-type": "application/json", cookie: await guestCookie() },
+        body: JSON.stringify({ items: [{ productId: 1, quantity: 1 }] }),
+      }),
+    );
+    expect(response.status).toBe(404);
+  });
+});

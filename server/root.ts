@@ -4,7 +4,7 @@ import { merchantRouter } from "./routers/merchant";
 import { ordersRouter } from "./routers/orders";
 import { paymentsRouter } from "./routers/payments";
 import { sessionRouter } from "./routers/session";
-import { createTRPCRouter } from "./trpc";
+import { createTRPCRouter, mergeRouters } from "./trpc";
 
 export const appRouter = createTRPCRouter({
   session: sessionRouter,
@@ -12,7 +12,9 @@ export const appRouter = createTRPCRouter({
   orders: ordersRouter,
   payments: paymentsRouter,
   merchant: merchantRouter,
-  bench: benchRouter,
 });
+
+/** The app with the unguarded baselines of `npm run bench`: served only when ENABLE_BENCH_PROCEDURES=true. */
+export const benchmarkedAppRouter = mergeRouters(appRouter, createTRPCRouter({ bench: benchRouter }));
 
 export type AppRouter = typeof appRouter;

@@ -63,6 +63,7 @@ const t = initTRPC.context<Context>().create({
 
 export const createTRPCRouter = t.router;
 export const createCallerFactory = t.createCallerFactory;
+export const mergeRouters = t.mergeRouters;
 
 /** Turns database outages and lock timeouts into a retryable 503 instead of a 500 with driver text. */
 const transientFailuresAreUnavailable = t.middleware(async ({ next }) => {

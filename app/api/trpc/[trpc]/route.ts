@@ -1,7 +1,7 @@
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { env } from "@/server/env";
 import { guardApiRequest, maxBatchSize } from "@/server/request-guards";
-import { appRouter } from "@/server/root";
+import { appRouter, benchmarkedAppRouter } from "@/server/root";
 import { createContext } from "@/server/trpc";
 
 async function handler(incoming: Request) {
@@ -10,7 +10,7 @@ async function handler(incoming: Request) {
   return fetchRequestHandler({
     endpoint: "/api/trpc",
     req,
-    router: appRouter,
+    router: env().ENABLE_BENCH_PROCEDURES === "true" ? benchmarkedAppRouter : appRouter,
     createContext,
     maxBatchSize,
     onError({ error, path }) {
