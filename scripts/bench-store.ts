@@ -20,10 +20,14 @@ import { CachePersistenceLayer } from "@aws-lambda-powertools/idempotency/cache"
 import { createClient } from "@redis/client";
 import type { Redis } from "ioredis";
 import { appErrorPolicy } from "@/server/errors";
-import { CompletedRecordCache } from "@/server/idempotency/completed-cache";
-import { type IdempotencySettings, IdempotentExecution } from "@/server/idempotency/execute";
-import { requestFingerprint } from "@/server/idempotency/fingerprint";
-import { RedisIdempotencyStore, redisKey } from "@/server/idempotency/redis-store";
+import {
+  CompletedRecordCache,
+  type IdempotencySettings,
+  IdempotentExecution,
+  RedisIdempotencyStore,
+  redisKey,
+  requestFingerprint,
+} from "@/server/idempotency";
 import { openRedis } from "@/server/redis";
 
 const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";

@@ -1,6 +1,6 @@
 /** `npm run idempotency:purge`: deletes idempotency keys past their retention, 1,000 rows per statement. */
 import { openDatabase } from "../db/client";
-import { MysqlIdempotencyStore } from "../server/idempotency/mysql-store";
+import { MysqlIdempotencyStore } from "../server/idempotency";
 import { loadLocalEnv } from "./local-env";
 
 loadLocalEnv();

@@ -13,7 +13,7 @@ import { cart, describeOrderPlacement, ordersWithKey } from "@/testing/conforman
 import { deferred } from "@/testing/deferred";
 import { type RedisServer, startRedisServer } from "@/testing/redis-server";
 import { ShopClient } from "@/testing/shop-client";
-import { redisKey } from "../idempotency/redis-store";
+import { redisKey } from "../idempotency";
 import { openRedis } from "../redis";
 
 const databaseUrl = inject("databaseUrl");

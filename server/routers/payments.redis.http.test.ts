@@ -3,7 +3,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll } from "vitest";
 import { describePayments } from "@/testing/conformance/payments";
 import { type RedisServer, startRedisServer } from "@/testing/redis-server";
-import { redisKey } from "../idempotency/redis-store";
+import { redisKey } from "../idempotency";
 
 let redisServer: RedisServer;
 let redis: Redis;

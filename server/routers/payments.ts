@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { testCardNumbers } from "@/provider/cards";
+import { idempotencySettings } from "../idempotency";
 import { adminIdempotentProcedure, idempotentProcedure } from "../idempotency/procedure";
-import { idempotencySettings } from "../idempotency/settings";
 import { amountCents, rowId } from "../inputs";
 import { configuredProvider } from "../services/payment-provider";
 import { assertOwnOrder, pay, paymentFingerprintInput } from "../services/payments";

@@ -11,8 +11,7 @@
 import { and, eq, lt } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { orders, payments, refunds } from "@/db/schema";
-import type { IdempotencySettings } from "../idempotency/execute";
-import type { IdempotencyRecord } from "../idempotency/store";
+import type { IdempotencyRecord, IdempotencySettings } from "../idempotency";
 import { loadOrder } from "./orders";
 import type { PaymentProvider } from "./payment-provider";
 import { payProcedurePath, resumePayment } from "./payments";

@@ -17,7 +17,7 @@ import { and, eq, sql } from "drizzle-orm";
 import type { Database, Executor } from "@/db/client";
 import { orders, payments } from "@/db/schema";
 import { appError } from "../errors";
-import type { IdempotencySettings, LeasedStep } from "../idempotency/execute";
+import type { IdempotencySettings, LeasedStep } from "../idempotency";
 import {
   type PaymentProvider,
   type ProviderCharge,

@@ -5,14 +5,15 @@
  */
 import { TRPCError } from "@trpc/server";
 import { appError, asAppError, ErrorDetails } from "../errors";
-import { IdempotencyError, StoredErrorAnswer } from "../idempotency/errors";
 import {
+  IdempotencyError,
   type IdempotencySettings,
   IdempotentExecution,
   KeyForgottenError,
   type LeasedStep,
-} from "../idempotency/execute";
-import { requestFingerprint } from "../idempotency/fingerprint";
+  requestFingerprint,
+  StoredErrorAnswer,
+} from "../idempotency";
 
 export interface ResumableRequest {
   scope: string;

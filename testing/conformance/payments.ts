@@ -10,7 +10,7 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { openDatabase } from "@/db/client";
 import { orders, payments } from "@/db/schema";
-import { merchantScope } from "@/server/idempotency/key";
+import { merchantScope } from "@/server/idempotency";
 import { type AppServer, startAppServer, testSessionSecret } from "@/testing/app-server";
 import { type ProviderServer, providerAuth, startProviderServer } from "@/testing/provider-server";
 import { ShopClient } from "@/testing/shop-client";
