@@ -6,7 +6,7 @@ import { expect, type Locator, type Page, type TestInfo } from "@playwright/test
 import { eq } from "drizzle-orm";
 import { type DatabaseHandle, openDatabase } from "../db/client";
 import { orders, payments } from "../db/schema";
-import { type TestCardNumber, testCards } from "../provider/cards";
+import { type TestCardNumber, testCards } from "../shop/test-cards";
 import { testMerchant } from "../testing/merchant";
 import { providerAuth } from "../testing/provider-server";
 

@@ -9,7 +9,7 @@ import { once } from "node:events";
 import { promisify } from "node:util";
 import { expect, type Locator, type Route, test } from "@playwright/test";
 import { e2eCrashPort } from "../playwright.config";
-import { testCards } from "../provider/cards";
+import { testCards } from "../shop/test-cards";
 import { type AppServer, startAppServer, testSessionSecret } from "../testing/app-server";
 import {
   addToCartButton,

@@ -1,5 +1,6 @@
 /** Input shapes shared by procedures: bounded to what the columns behind them can hold. */
 import { z } from "zod";
+import { productNameMaxLength } from "@/shop/limits";
 
 /** MySQL's signed INT, the type of every id and amount column: anything larger is a 400, never a driver error. */
 export const maxInt = 2_147_483_647;
@@ -9,9 +10,6 @@ export const rowId = z.number().int().positive().max(maxInt);
 
 /** An amount in cents. */
 export const amountCents = z.number().int().positive().max(maxInt);
-
-/** The longest product name, in characters (code points), as MariaDB counts varchar(120). */
-export const productNameMaxLength = 120;
 
 /**
  * Characters a name must never hold: C0/C1 controls (NUL, terminal escapes), bidirectional overrides and isolates

@@ -4,14 +4,13 @@
  * both, and any change to the cart forgets that intent, because a different cart is a different order.
  */
 import { useSyncExternalStore } from "react";
+import { maxQuantity } from "@/shop/limits";
 import { clearIntent, placeOrderIntent } from "./intent-key";
 
 export interface CartLine {
   productId: number;
   quantity: number;
 }
-
-export const maxQuantity = 99;
 
 const storageKey = "eoc:cart";
 const empty: CartLine[] = [];

@@ -2,8 +2,8 @@
 import { useQuery } from "@tanstack/react-query";
 import type { inferRouterOutputs } from "@trpc/server";
 import { useState } from "react";
-import { type TestCardNumber, testCardNumbers, testCards } from "@/provider/cards";
 import type { AppRouter } from "@/server/root";
+import { type TestCardNumber, testCardNumbers, testCards } from "@/shop/test-cards";
 import { CallProgress, failureText, progressText, retriesExhausted } from "./call-status";
 import { formatMoney } from "./money";
 import { errorData, wasReplayed } from "./retry-policy";

@@ -3,6 +3,7 @@ import { type QueryClient, useMutation, useQuery, useQueryClient } from "@tansta
 import type { inferRouterOutputs } from "@trpc/server";
 import { type MouseEvent, useState } from "react";
 import type { AppRouter } from "@/server/root";
+import { productNameMaxLength } from "@/shop/limits";
 import { AdminToolbar } from "./admin-toolbar";
 import { type ConflictChoice, ConflictDialog } from "./conflict-dialog";
 import { formatMoney } from "./money";
@@ -24,8 +25,8 @@ interface CallError {
   data?: { code?: string } | null;
 }
 
-/** The same rule as catalog.rename's input: trimmed, 1–120 characters (code points, as the database counts). */
-const nameMaxLength = 120;
+/** The same rule as catalog.rename's input: trimmed, 1 to productNameMaxLength characters (code points). */
+const nameMaxLength = productNameMaxLength;
 
 function nameProblem(name: string): string | undefined {
   const length = Array.from(name.trim()).length;

@@ -2,8 +2,8 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import type { inferRouterInputs } from "@trpc/server";
 import { useCallback, useEffect, useRef, useState } from "react";
-import { type TestCardNumber, testCardNumbers } from "@/provider/cards";
 import type { AppRouter } from "@/server/root";
+import { type TestCardNumber, testCardNumbers } from "@/shop/test-cards";
 import { clearIntent, keyForIntent, payIntent, readIntent, settleIntent } from "./intent-key";
 import { errorData, idempotentRetry } from "./retry-policy";
 import { useTRPC } from "./trpc";

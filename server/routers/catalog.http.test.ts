@@ -8,6 +8,7 @@ import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { openDatabase } from "@/db/client";
 import { categories, productCategories, products } from "@/db/schema";
+import { productNameMaxLength } from "@/shop/limits";
 import { type AppServer, startAppServer } from "@/testing/app-server";
 import { type CallResult, ShopClient } from "@/testing/shop-client";
 
@@ -200,7 +201,7 @@ describe("catalog.rename", () => {
     expect(await productRow(productId)).toEqual({ name: "Overtaken blend, mine", version: 4 });
   });
 
-  it("trims names and accepts 120 characters, counted as characters rather than UTF-16 units", async () => {
+  it("trims names and accepts the longest name in characters (120), not UTF-16 units", async () => {
     const productId = await createProduct();
     const trimmed = await client().mutation("catalog.rename", {
       productId,
@@ -210,7 +211,7 @@ describe("catalog.rename", () => {
     expect(trimmed.status).toBe(200);
     expect(await productRow(productId)).toEqual({ name: "Spaced blend", version: 2 });
 
-    const teapots = "🫖".repeat(120);
+    const teapots = "🫖".repeat(productNameMaxLength);
     const long = await client().mutation("catalog.rename", { productId, name: teapots, expectedVersion: 2 });
     expect(long.status).toBe(200);
     expect(await productRow(productId)).toEqual({ name: teapots, version: 3 });

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { testCardNumbers } from "@/provider/cards";
+import { testCardNumbers } from "@/shop/test-cards";
 import { idempotencySettings } from "../idempotency";
 import { adminIdempotentProcedure, idempotentProcedure } from "../idempotency/procedure";
 import { amountCents, rowId } from "../inputs";

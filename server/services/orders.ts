@@ -4,6 +4,7 @@ import { and, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 import type { Executor } from "@/db/client";
 import { customers, orderItems, type orderStatuses, orders, products } from "@/db/schema";
+import { maxCartLines, maxQuantity } from "@/shop/limits";
 import { appError, driverErrorCodes, isDuplicateKeyError } from "../errors";
 import { rowId } from "../inputs";
 
@@ -12,11 +13,11 @@ export const cartSchema = z.object({
     .array(
       z.object({
         productId: rowId,
-        quantity: z.number().int().min(1).max(99),
+        quantity: z.number().int().min(1).max(maxQuantity),
       }),
     )
     .min(1, "must hold at least one product")
-    .max(50)
+    .max(maxCartLines)
     .refine((items) => new Set(items.map((item) => item.productId)).size === items.length, {
       message: "must list each product once (use quantity for more)",
     }),

@@ -8,6 +8,7 @@ import { and, count, eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { DatabaseHandle } from "@/db/client";
 import { orders } from "@/db/schema";
+import { maxQuantity } from "@/shop/limits";
 import type { AppServer } from "@/testing/app-server";
 import { ShopClient } from "@/testing/shop-client";
 
@@ -128,7 +129,7 @@ export function describeOrderPlacement(storeName: string, database: DatabaseHand
     it("answers 400 for bad carts without claiming the key", async () => {
       const shopper = new ShopClient(serverA.url);
       const customerId = await shopper.signIn();
-      for (const items of [[], [{ productId: 999_999, quantity: 1 }], [{ productId: 1, quantity: 100 }]]) {
+      for (const items of [[], [{ productId: 999_999, quantity: 1 }], [{ productId: 1, quantity: maxQuantity + 1 }]]) {
         const result = await shopper.mutation("orders.place", { idempotencyKey: randomUUID(), items });
         expect(result.status).toBe(400);
       }
