@@ -5,7 +5,6 @@
  */
 import type { CompletedRecordCache } from "./completed-cache";
 import { type ErrorPolicy, IdempotencyError, type IdempotencyMeta, StoredErrorAnswer } from "./errors";
-import { isoTimestamp } from "./iso-time";
 import {
   type ClaimRequest,
   type ClaimResult,
@@ -67,8 +66,8 @@ function metaOf(record: Pick<IdempotencyRecord, "key" | "firstSeenAt" | "expires
   return {
     key: record.key,
     replayed,
-    firstSeenAt: isoTimestamp(record.firstSeenAt),
-    expiresAt: isoTimestamp(record.expiresAt),
+    firstSeenAt: record.firstSeenAt.toISOString(),
+    expiresAt: record.expiresAt.toISOString(),
   } satisfies IdempotencyMeta;
 }
 
