@@ -10,7 +10,7 @@ import { claimRequest, describeStoreConformance } from "./store-conformance";
 const database = openDatabase(inject("databaseUrl"), { poolSize: 30 });
 afterAll(() => database.close());
 
-describeStoreConformance("MySQL", async () => new MysqlIdempotencyStore(database.db));
+describeStoreConformance("MySQL", async (clock) => new MysqlIdempotencyStore(database.db, clock.now));
 
 describe("MySQL store retention purge", () => {
   it("deletes expired keys in batches and keeps live ones", async () => {

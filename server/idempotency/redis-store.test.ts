@@ -19,7 +19,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-describeStoreConformance("Redis", async () => new RedisIdempotencyStore(redis));
+describeStoreConformance("Redis", async (clock) => new RedisIdempotencyStore(redis, () => clock.now().getTime()));
 
 const request = () => claimRequest();
 

@@ -163,7 +163,14 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   /** What this store last wrote under each lease it handed out; a lease it never handed out holds nothing. */
   private readonly held = new WeakMap<Lease, Written>();
 
-  constructor(redis: Redis) {
+  /**
+   * `now` is the clock leases are judged by (tests pass their own, as for the MySQL store); retention is Redis's
+   * own key expiry, on Redis's clock.
+   */
+  constructor(
+    redis: Redis,
+    private readonly now: () => number = Date.now,
+  ) {
     redis.defineCommand("idempotencyCompareAndSet", { numberOfKeys: 1, lua: compareAndSetScript });
     this.redis = redis as Redis & Scripts;
   }
@@ -210,7 +217,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   async claim(request: ClaimRequest): Promise<ClaimResult> {
     const key = redisKey(request);
     const lease: Lease = { scope: request.scope, key: request.key, ownerToken: randomUUID() };
-    const now = Date.now();
+    const now = this.now();
     const fresh = written(lease.ownerToken, {
       procedurePath: request.procedurePath,
       fingerprint: request.fingerprint,
@@ -280,7 +287,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   advance(lease: Lease, recoveryPoint: string, leaseMs: number): Promise<void> {
     return this.replace(lease, (record) => ({
       owner: lease.ownerToken,
-      record: { ...record, recoveryPoint, leaseUntil: Date.now() + leaseMs },
+      record: { ...record, recoveryPoint, leaseUntil: this.now() + leaseMs },
     }));
   }
 
@@ -310,7 +317,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
    */
   async abandoned(idleSince: Date, limit: number): Promise<IdempotencyRecord[]> {
     const found: IdempotencyRecord[] = [];
-    const now = Date.now();
+    const now = this.now();
     const idle = idleSince.getTime();
     let cursor = "0";
     do {

@@ -8,6 +8,15 @@ import { type ClaimRequest, type IdempotencyStore, LeaseLostError, type StoredOu
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The clock a store under test judges leases by: real time, moved forward by the test instead of waited for. */
+export class TestClock {
+  private offsetMs = 0;
+  readonly now = () => new Date(Date.now() + this.offsetMs);
+  advance(ms: number): void {
+    this.offsetMs += ms;
+  }
+}
+
 /** A claim of a fresh key by a fresh customer; store tests override what they exercise. */
 export const claimRequest = (overrides: Partial<ClaimRequest> = {}): ClaimRequest => ({
   scope: randomUUID(),
@@ -19,11 +28,12 @@ export const claimRequest = (overrides: Partial<ClaimRequest> = {}): ClaimReques
   ...overrides,
 });
 
-export function describeStoreConformance(name: string, openStore: () => Promise<IdempotencyStore>) {
+export function describeStoreConformance(name: string, openStore: (clock: TestClock) => Promise<IdempotencyStore>) {
   describe(`${name} idempotency store`, () => {
     let store: IdempotencyStore;
+    const clock = new TestClock();
     beforeAll(async () => {
-      store = await openStore();
+      store = await openStore(clock);
     });
 
     const request = claimRequest;
@@ -74,9 +84,9 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
       const req = request({ leaseMs: 300 });
       const first = await store.claim(req);
       if (first.outcome !== "claimed") throw new Error("expected a claim");
-      await sleep(200);
+      clock.advance(200);
       await store.advance(first.lease, "payment_created", 300);
-      await sleep(200);
+      clock.advance(200);
       // 400 ms after the claim, the renewed lease (300 ms from the advance) still holds.
       expect(await store.claim(req)).toMatchObject({ outcome: "existing" });
       expect((await store.read(req))?.recoveryPoint).toBe("payment_created");
@@ -87,7 +97,7 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
       const first = await store.claim(req);
       if (first.outcome !== "claimed") throw new Error("expected a claim");
       await store.advance(first.lease, "charge_attempted", 150);
-      await sleep(250);
+      clock.advance(250);
       const takeover = await store.claim(req);
       expect(takeover).toMatchObject({ outcome: "claimed", record: { recoveryPoint: "charge_attempted" } });
       if (takeover.outcome !== "claimed") return;
@@ -99,7 +109,7 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
       const req = request({ leaseMs: 150 });
       const first = await store.claim(req);
       if (first.outcome !== "claimed") throw new Error("expected a claim");
-      await sleep(250);
+      clock.advance(250);
       const takeover = await store.claim(req);
       if (takeover.outcome !== "claimed") throw new Error("expected a takeover");
       await expect(store.advance(first.lease, "payment_created", 1000)).rejects.toBeInstanceOf(LeaseLostError);
@@ -121,7 +131,7 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
     it("does not let another request take over an expired lease", async () => {
       const req = request({ leaseMs: 100 });
       await store.claim(req);
-      await sleep(200);
+      clock.advance(200);
       const other = await store.claim({ ...req, fingerprint: "b".repeat(64) });
       expect(other).toMatchObject({ outcome: "existing", record: { fingerprint: req.fingerprint } });
     });
@@ -152,6 +162,7 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
       const first = await store.claim(req);
       if (first.outcome !== "claimed") throw new Error("expected a claim");
       await store.complete(first.lease, success);
+      // Waited, not advanced: retention may be the backing store's own expiry (Redis's key TTL), on its clock.
       await sleep(250);
       expect(await store.read(req)).toBeNull();
       const again = await store.claim({ ...req, fingerprint: "c".repeat(64) });
@@ -182,14 +193,14 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
       await store.advance(releasedClaim.lease, "payment_created", 30_000);
       await store.release(releasedClaim.lease);
       await store.complete(completedClaim.lease, success);
-      await sleep(100);
+      clock.advance(100);
 
       const keysOf = async (idleSince: Date) =>
         new Set((await store.abandoned(idleSince, 10_000)).map((record) => record.key));
       // Released a moment ago: left to its client's retry until it has been idle long enough.
-      const justNow = await keysOf(new Date(Date.now() - 60_000));
+      const justNow = await keysOf(new Date(clock.now().getTime() - 60_000));
       expect(justNow.has(lapsed.key) || justNow.has(released.key)).toBe(false);
-      const idle = await keysOf(new Date());
+      const idle = await keysOf(clock.now());
       expect(idle.has(lapsed.key)).toBe(true);
       expect(idle.has(released.key)).toBe(true);
       expect(idle.has(held.key)).toBe(false);
