@@ -200,16 +200,6 @@ export class IdempotentExecution {
     return record ? this.completedOrNull(record) : null;
   }
 
-  /**
-   * A completed key replays after one store read, with no claim. Stores whose claim answers a replay as cheaply
-   * (a claim in the store's own transaction, or one round trip) skip this: reading first would only cost every
-   * first execution one more round trip.
-   */
-  private async read(): Promise<IdempotencyRecord | null> {
-    const record = await guarded(this.settings.store.read(this.call), this.settings.errors);
-    return record ? this.completedOrNull(record) : null;
-  }
-
   private completedOrNull(record: IdempotencyRecord): IdempotencyRecord | null {
     assertSameRequest(record, this.call);
     return record.status === "completed" ? record : null;
@@ -273,7 +263,8 @@ export class IdempotentExecution {
    * the work records each committed step with `advance`, and a later attempt resumes from the last one.
    */
   async withLease<T>(work: (step: LeasedStep) => Promise<T>): Promise<WithIdempotency<T>> {
-    const completed = this.remembered() ?? (this.settings.store.claimIsSingleRoundTrip ? null : await this.read());
+    // A claim answers a completed key with its record: no separate lookup first.
+    const completed = this.remembered();
     if (completed) return this.replay(completed);
 
     const { store, leaseMs, errors } = this.settings;

@@ -157,7 +157,6 @@ function storeError(error: unknown): unknown {
 
 export class RedisIdempotencyStore implements IdempotencyStore {
   /** A claim returns a completed record in its one command, so reading first would only add a round trip. */
-  readonly claimIsSingleRoundTrip = true;
   private readonly redis: Redis & Scripts;
   private connected?: Promise<void>;
   /** What this store last wrote under each lease it handed out; a lease it never handed out holds nothing. */

@@ -105,11 +105,6 @@ export interface IdempotencyStore {
    * own business; callers pass it on to code written for their database.
    */
   transaction?<R>(body: (business: unknown, store: TransactionScopedStore) => Promise<R>): Promise<R>;
-  /**
-   * True when `claim` is one round trip that also returns a completed record, so a replay costs no more through
-   * `claim` than through `read`: callers then claim at once, sparing every first execution a round trip.
-   */
-  readonly claimIsSingleRoundTrip?: boolean;
 }
 
 /**
