@@ -18,10 +18,7 @@ const holder = globalThis as typeof globalThis & {
 
 /** The process's idempotency settings, from the environment. */
 export function idempotencySettings(db: Database, env: Env): IdempotencySettings {
-  holder.idempotencyStore ??=
-    env.IDEMPOTENCY_STORE === "redis"
-      ? new RedisIdempotencyStore(appRedis())
-      : new MysqlIdempotencyStore(db, undefined, storeTransactionDatabase().db);
+  holder.idempotencyStore ??= storeFor(db, env, appRedis, () => storeTransactionDatabase().db);
   holder.completedRecords ??= new CompletedRecordCache();
   return { ...timings(env), store: holder.idempotencyStore, completed: holder.completedRecords };
 }
@@ -31,8 +28,11 @@ export function separateIdempotencySettings(db: Database, env: Env, redis: () =>
   return { ...timings(env), store: storeFor(db, env, redis) };
 }
 
-function storeFor(db: Database, env: Env, redis: () => Redis): IdempotencyStore {
-  return env.IDEMPOTENCY_STORE === "redis" ? new RedisIdempotencyStore(redis()) : new MysqlIdempotencyStore(db);
+/** `transactionDb`: the MySQL store's own pool for its transactions (see MysqlIdempotencyStore), if any. */
+function storeFor(db: Database, env: Env, redis: () => Redis, transactionDb?: () => Database): IdempotencyStore {
+  return env.IDEMPOTENCY_STORE === "redis"
+    ? new RedisIdempotencyStore(redis())
+    : new MysqlIdempotencyStore(db, undefined, transactionDb?.());
 }
 
 function timings(env: Env) {
