@@ -23,8 +23,10 @@ export async function startProviderServer(options: {
   const url = `http://127.0.0.1:${options.port}`;
   const service = await startChildService({
     name: `payment provider on port ${options.port}`,
-    command: "node_modules/.bin/tsx",
-    args: ["provider/main.ts"],
+    // Node itself with tsx's loader, not the tsx wrapper: a wrapper killed with SIGKILL (the soak's crash) would
+    // leave its own node child running, a provider nobody stops.
+    command: process.execPath,
+    args: ["--import", "tsx", "provider/main.ts"],
     env: {
       ...process.env,
       PROVIDER_DATABASE_URL: options.databaseUrl,
