@@ -60,9 +60,13 @@ interface Contender {
   wraps: boolean;
 }
 
+const noBusinessTransaction = <R>(): Promise<R> =>
+  Promise.reject(new Error("bench:store opens no business transaction"));
+
 function oursOn(redis: Redis, withLocalCache = false): Contender {
   const settings: IdempotencySettings = {
-    store: new RedisIdempotencyStore(redis),
+    // The contenders run leased work only; nothing here opens a business transaction.
+    store: new RedisIdempotencyStore(redis, noBusinessTransaction),
     ...(withLocalCache ? { completed: new CompletedRecordCache(operations) } : {}),
     waitMs: 2000,
     leaseMs,

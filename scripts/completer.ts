@@ -1,7 +1,7 @@
 /** `npm run completer`: one pass finishing abandoned payments, refunds and keys; prints what it did. */
 import { appDatabase } from "../server/db";
 import { assertEnvOrExit } from "../server/env";
-import { idempotencySettings } from "../server/idempotency";
+import { idempotencySettings } from "../server/idempotency-settings";
 import { closeAppRedis } from "../server/redis";
 import { completeAbandonedWork } from "../server/services/completer";
 import { configuredProvider } from "../server/services/payment-provider";

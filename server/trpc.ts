@@ -5,9 +5,20 @@ import { randomUUID } from "node:crypto";
 import { initTRPC, TRPCError } from "@trpc/server";
 import type { FetchCreateContextFnOptions } from "@trpc/server/adapters/fetch";
 import { ZodError, z } from "zod";
+import type { Executor } from "@/db/client";
+import { isTransientInfrastructureError } from "@/db/errors";
 import { appDatabase } from "./db";
 import { env } from "./env";
-import { appError, ErrorDetails, isTransientInfrastructureError } from "./errors";
+import { appError, asAppError, ErrorDetails } from "./errors";
+import { crashIfRequested } from "./faults";
+import { merchantScope } from "./idempotency";
+import {
+  type IdempotencyWiring,
+  type IdempotentProcedureOptions,
+  idempotencyOfCall,
+  withIdempotencyKey,
+} from "./idempotency/procedure";
+import { idempotencySettings } from "./idempotency-settings";
 import { clientAddress, consumeRateLimit } from "./rate-limits";
 import { findMerchant } from "./services/merchants";
 import {
@@ -155,3 +166,52 @@ export const adminProcedure = publicProcedure.use(async ({ ctx, type, next }) =>
   await limitWrites(type, `merchant:${merchant.id}`, ctx.resHeaders);
   return next({ ctx: { merchant } });
 });
+
+/** How this app's procedures use the idempotency layer: the process's settings, crash points and error mapping. */
+function idempotencyWiring(ctx: Context, path: string): IdempotencyWiring<Executor> {
+  return {
+    settings: idempotencySettings(ctx.db, ctx.env),
+    checkpoint: (point) => crashIfRequested(ctx.reqHeaders, path, point),
+    toClientError: asAppError,
+  };
+}
+
+function idempotencyIn(ctx: Context, scope: string, path: string, input: unknown) {
+  const call = {
+    reqHeaders: ctx.reqHeaders,
+    resHeaders: ctx.resHeaders,
+    isBatchCall: ctx.isBatchCall,
+    path,
+    scope,
+    input,
+  };
+  return { call, wiring: idempotencyWiring(ctx, path) };
+}
+
+/**
+ * A guest's idempotent write (contract §2), its keys scoped to the guest: the input gains `idempotencyKey`, and
+ * the resolver gets `ctx.idempotency` to run its work once and replay it after.
+ *
+ *   place: idempotentProcedure(placeOrderInput).mutation(({ ctx, input }) =>
+ *     ctx.idempotency.inTransaction((tx) => placeOrder(tx, …)))
+ */
+export function idempotentProcedure<Shape extends z.ZodRawShape>(
+  input: z.ZodObject<Shape>,
+  options: IdempotentProcedureOptions<z.infer<z.ZodObject<Shape>>> = {},
+) {
+  return customerProcedure.input(withIdempotencyKey(input)).use(({ ctx, input: parsed, path, next }) => {
+    const { call, wiring } = idempotencyIn(ctx, ctx.customerId, path, parsed);
+    return next({ ctx: { idempotency: idempotencyOfCall(call, wiring, options) } });
+  });
+}
+
+/** A merchant's idempotent write, its keys in the merchant's scope. */
+export function adminIdempotentProcedure<Shape extends z.ZodRawShape>(
+  input: z.ZodObject<Shape>,
+  options: IdempotentProcedureOptions<z.infer<z.ZodObject<Shape>>> = {},
+) {
+  return adminProcedure.input(withIdempotencyKey(input)).use(({ ctx, input: parsed, path, next }) => {
+    const { call, wiring } = idempotencyIn(ctx, merchantScope, path, parsed);
+    return next({ ctx: { idempotency: idempotencyOfCall(call, wiring, options) } });
+  });
+}

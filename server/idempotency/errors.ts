@@ -15,6 +15,8 @@ export interface IdempotencyMeta {
 }
 
 export type IdempotencyRefusal =
+  /** The key is missing, malformed, or sent twice in ways that disagree: nothing was stored. */
+  | "bad_key"
   /** Another request with the key is still running: retry with the same key after `retryAfterMs`. */
   | "in_flight"
   /** The key was first used for another request: a new request needs a new key. */

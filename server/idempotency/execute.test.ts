@@ -1,164 +1,289 @@
 /**
- * The protocol of contract §2, in process, against the real MySQL store: what a caller sees for each situation.
+ * The protocol of contract §2 (`../shared/IDEMPOTENCY.md`), row by row, in process, against each real store:
+ * what a caller sees in each situation. Leases expire by moving the stores' clock, not by waiting.
  */
 import { randomUUID } from "node:crypto";
-import { TRPCError } from "@trpc/server";
-import { afterAll, describe, expect, inject, it, vi } from "vitest";
-import { openDatabase, type Transaction } from "@/db/client";
+import { eq } from "drizzle-orm";
+import type { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { type Executor, openDatabase } from "@/db/client";
+import { customers } from "@/db/schema";
 import { deferred } from "@/testing/deferred";
+import { type RedisServer, startRedisServer } from "@/testing/redis-server";
 import { appError, appErrorPolicy, asAppError } from "../errors";
-import { type IdempotencySettings, IdempotentExecution, type Transact } from "./execute";
+import { openRedis } from "../redis";
+import { type IdempotencySettings, IdempotentExecution } from "./execute";
 import { MysqlIdempotencyStore } from "./mysql-store";
+import { RedisIdempotencyStore } from "./redis-store";
+import type { IdempotencyStore } from "./store";
+import { businessDatabase, TestClock, transactOnBusinessDatabase } from "./store-conformance";
 
-const database = openDatabase(inject("databaseUrl"));
-const unreachable = openDatabase("mysql://nobody:nothing@127.0.0.1:1/nowhere");
-afterAll(() => Promise.all([database.close(), unreachable.close()]));
-
-const store = new MysqlIdempotencyStore(database.db);
-const settings: IdempotencySettings = {
-  store,
-  waitMs: 300,
-  leaseMs: 30_000,
-  retentionMs: 3600_000,
-  errors: appErrorPolicy,
-};
-const transact: Transact = (fn) => database.db.transaction((tx: Transaction) => fn(tx));
-
-const newCall = () => ({
-  scope: randomUUID(),
-  key: randomUUID(),
-  procedurePath: "test.work",
-  fingerprint: "e".repeat(64),
+let redisServer: RedisServer;
+let redis: Redis;
+let deadRedis: Redis;
+beforeAll(async () => {
+  redisServer = await startRedisServer(6395);
+  redis = openRedis(redisServer.url);
+  // Nothing listens there: every command fails at once, as with Redis down.
+  deadRedis = openRedis("redis://127.0.0.1:1");
+});
+afterAll(async () => {
+  redis?.disconnect();
+  deadRedis?.disconnect();
+  await redisServer?.stop();
+  await businessDatabase.close();
 });
 
-/** The error a call ends with, as the client gets it (the layer's own answers mapped to tRPC codes). */
-async function codeOf(promise: Promise<unknown>) {
-  const error = asAppError(
-    await promise.then(
-      () => null,
-      (caught: unknown) => caught,
-    ),
-  );
-  expect(error).toBeInstanceOf(TRPCError);
-  return error as TRPCError;
+interface StoreUnderTest {
+  name: string;
+  open(clock: TestClock): IdempotencyStore<Executor>;
+  /** A store whose backend cannot be reached, and how to close it. */
+  openDead(): Promise<{ store: IdempotencyStore<Executor>; close(): Promise<void> }>;
 }
 
-describe("an idempotent execution", () => {
-  it("runs the work once and replays its payload with replayed = true", async () => {
-    const call = newCall();
-    const work = vi.fn(async () => ({ total: 42, at: new Date(0) }));
-    const first = await new IdempotentExecution(call, settings).withLease(work);
-    const replay = await new IdempotentExecution(call, settings).withLease(work);
-    expect(work).toHaveBeenCalledTimes(1);
-    expect(first).toMatchObject({ total: 42, at: "1970-01-01T00:00:00.000Z", idempotency: { replayed: false } });
-    expect(replay).toEqual({ ...first, idempotency: { ...first.idempotency, replayed: true } });
+const stores: StoreUnderTest[] = [
+  {
+    name: "MySQL",
+    open: (clock) => new MysqlIdempotencyStore(businessDatabase.db, clock.now),
+    openDead: async () => {
+      const dead = openDatabase("mysql://nobody:nothing@127.0.0.1:1/nowhere");
+      return { store: new MysqlIdempotencyStore(dead.db), close: () => dead.close() };
+    },
+  },
+  {
+    name: "Redis",
+    open: (clock) => new RedisIdempotencyStore(redis, transactOnBusinessDatabase, () => clock.now().getTime()),
+    openDead: async () => ({
+      store: new RedisIdempotencyStore(deadRedis, transactOnBusinessDatabase),
+      close: async () => undefined,
+    }),
+  },
+];
+
+/** The error a call ends with, as the client gets it (the layer's own answers mapped to tRPC codes). */
+async function clientErrorOf(promise: Promise<unknown>) {
+  const caught = await promise.then(
+    () => {
+      throw new Error("expected the call to fail");
+    },
+    (error: unknown) => error,
+  );
+  return asAppError(caught) as { code: string; message: string; cause?: unknown };
+}
+
+const customerRows = (id: string) => businessDatabase.db.select().from(customers).where(eq(customers.id, id));
+
+describe.each(stores)("an idempotent execution on the $name store", ({ open, openDead }) => {
+  const clock = new TestClock();
+  let store: IdempotencyStore<Executor>;
+  let settings: IdempotencySettings<Executor>;
+  beforeAll(() => {
+    store = open(clock);
+    settings = { store, waitMs: 300, leaseMs: 30_000, retentionMs: 3600_000, errors: appErrorPolicy };
+  });
+  const newCall = () => ({
+    scope: randomUUID(),
+    key: randomUUID(),
+    procedurePath: "test.work",
+    fingerprint: "e".repeat(64),
+  });
+  const execution = (call: ReturnType<typeof newCall>, overrides: Partial<IdempotencySettings<Executor>> = {}) =>
+    new IdempotentExecution(call, { ...settings, ...overrides });
+
+  describe("first request with a key", () => {
+    it("executes once; the same key and input then replay the payload byte for byte with replayed = true", async () => {
+      const call = newCall();
+      const work = vi.fn(async () => ({ total: 42, at: new Date(0), note: "ünïcode ✓" }));
+      const first = await execution(call).withLease(work);
+      const replay = await execution(call).withLease(work);
+      expect(work).toHaveBeenCalledTimes(1);
+      expect(first).toMatchObject({ total: 42, at: "1970-01-01T00:00:00.000Z", idempotency: { replayed: false } });
+      expect(replay).toEqual({ ...first, idempotency: { ...first.idempotency, replayed: true } });
+    });
+
+    it("in a business transaction: commits the write once and replays it", async () => {
+      const call = newCall();
+      const work = vi.fn(async (business: Executor) => {
+        await business.insert(customers).values({ id: call.scope });
+        return { customer: call.scope };
+      });
+      const first = await execution(call).inTransaction(work);
+      const replay = await execution(call).inTransaction(work);
+      expect(work).toHaveBeenCalledTimes(1);
+      expect(await customerRows(call.scope)).toHaveLength(1);
+      expect(replay).toEqual({ ...first, idempotency: { ...first.idempotency, replayed: true } });
+    });
   });
 
-  it("makes a duplicate wait for the in-flight original and then replays it", async () => {
-    const call = newCall();
-    const gate = deferred();
-    const work = vi.fn(async () => {
-      await gate.promise;
-      return { ok: true };
-    });
-    const original = new IdempotentExecution(call, { ...settings, waitMs: 2000 }).withLease(work);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const duplicate = new IdempotentExecution(call, { ...settings, waitMs: 2000 }).withLease(work);
-    setTimeout(gate.resolve, 100);
-    const [first, second] = await Promise.all([original, duplicate]);
-    expect(work).toHaveBeenCalledTimes(1);
-    expect(second).toMatchObject({
-      ok: true,
-      idempotency: { replayed: true, firstSeenAt: first.idempotency.firstSeenAt },
+  describe("same key, different input or different procedure", () => {
+    it("answers UNPROCESSABLE_CONTENT (422) and executes nothing", async () => {
+      const call = newCall();
+      await execution(call).withLease(async () => ({ ok: true }));
+      const work = vi.fn(async () => ({ ok: false }));
+      const otherInput = await clientErrorOf(execution({ ...call, fingerprint: "f".repeat(64) }).withLease(work));
+      const otherProcedure = await clientErrorOf(
+        execution({ ...call, procedurePath: "test.other" }).inTransaction(work),
+      );
+      expect([otherInput.code, otherProcedure.code]).toEqual(["UNPROCESSABLE_CONTENT", "UNPROCESSABLE_CONTENT"]);
+      expect(work).not.toHaveBeenCalled();
     });
   });
 
-  it("answers CONFLICT with retryAfterMs when the original outlasts the wait", async () => {
-    const call = newCall();
-    const gate = deferred();
-    const original = new IdempotentExecution(call, settings).withLease(async () => {
-      await gate.promise;
-      return { ok: true };
+  describe("same key while the first is still in flight", () => {
+    it("waits for the original and replays it", async () => {
+      const call = newCall();
+      const gate = deferred();
+      const work = vi.fn(async () => {
+        await gate.promise;
+        return { ok: true };
+      });
+      const original = execution(call, { waitMs: 2000 }).withLease(work);
+      await vi.waitUntil(() => work.mock.calls.length === 1);
+      const duplicate = execution(call, { waitMs: 2000 }).withLease(work);
+      setTimeout(gate.resolve, 100);
+      const [first, second] = await Promise.all([original, duplicate]);
+      expect(work).toHaveBeenCalledTimes(1);
+      expect(second).toMatchObject({
+        ok: true,
+        idempotency: { replayed: true, firstSeenAt: first.idempotency.firstSeenAt },
+      });
     });
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const started = Date.now();
-    const error = await codeOf(new IdempotentExecution(call, settings).withLease(async () => ({ ok: false })));
-    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
-    expect(error.code).toBe("CONFLICT");
-    expect(error.cause).toMatchObject({ details: { retryAfterMs: expect.any(Number) } });
-    gate.resolve();
-    await original;
+
+    it("answers CONFLICT (409) with retryAfterMs once the original outlasts the wait", async () => {
+      const call = newCall();
+      const gate = deferred();
+      const running = deferred();
+      const original = execution(call).withLease(async () => {
+        running.resolve();
+        await gate.promise;
+        return { ok: true };
+      });
+      await running.promise;
+      const work = vi.fn(async () => ({ ok: false }));
+      const error = await clientErrorOf(execution(call).withLease(work));
+      expect(error.code).toBe("CONFLICT");
+      expect(error.cause).toMatchObject({ details: { retryAfterMs: expect.any(Number) } });
+      expect(work).not.toHaveBeenCalled();
+      gate.resolve();
+      await original;
+    });
+
+    it("in a business transaction: racing duplicates write once and all answer with the same payload", async () => {
+      const call = newCall();
+      const work = vi.fn(async (business: Executor) => {
+        await business.insert(customers).values({ id: call.scope });
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        return { customer: call.scope, token: randomUUID() };
+      });
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, () => execution(call, { waitMs: 3000 }).inTransaction(work)),
+      );
+      expect(work).toHaveBeenCalledTimes(1);
+      expect(await customerRows(call.scope)).toHaveLength(1);
+      expect(new Set(answers.map((answer) => answer.token)).size).toBe(1);
+      expect(answers.filter((answer) => !answer.idempotency.replayed)).toHaveLength(1);
+    });
   });
 
-  it("stores a deterministic business error and replays it without running the work again", async () => {
-    const call = newCall();
-    const work = vi.fn(async () => {
-      throw appError("NOT_FOUND", "Order 9 does not exist.");
+  describe("a deterministic business outcome", () => {
+    it("is stored and replayed as the same error without running the work again", async () => {
+      for (const run of ["withLease", "inTransaction"] as const) {
+        const call = newCall();
+        const work = vi.fn(async () => {
+          throw appError("NOT_FOUND", "Order 9 does not exist.");
+        });
+        const first = await clientErrorOf(execution(call)[run](work));
+        const replay = await clientErrorOf(execution(call)[run](work));
+        expect(work).toHaveBeenCalledTimes(1);
+        expect([first.code, replay.code]).toEqual(["NOT_FOUND", "NOT_FOUND"]);
+        expect(replay.message).toBe(first.message);
+        expect(replay.cause).toMatchObject({ details: { idempotency: { replayed: true } } });
+      }
     });
-    const first = await codeOf(new IdempotentExecution(call, settings).withLease(work));
-    const replay = await codeOf(new IdempotentExecution(call, settings).withLease(work));
-    expect(work).toHaveBeenCalledTimes(1);
-    expect([first.code, replay.code]).toEqual(["NOT_FOUND", "NOT_FOUND"]);
-    expect(replay.message).toBe(first.message);
-    expect(replay.cause).toMatchObject({ details: { idempotency: { replayed: true } } });
   });
 
-  it("keeps a transient failure resumable: the retry runs again from the last recorded point", async () => {
-    const call = newCall();
-    const seen: string[] = [];
-    const failing = new IdempotentExecution(call, settings).withLease(async (step) => {
-      seen.push(step.recoveryPoint);
-      await step.advance("payment_created");
-      throw appError("SERVICE_UNAVAILABLE", "The provider is down.");
+  describe("a transient failure", () => {
+    it("stores no outcome: the key keeps its recovery point and a retry resumes from it", async () => {
+      const call = newCall();
+      const seen: string[] = [];
+      const failing = execution(call).withLease(async (step) => {
+        seen.push(step.recoveryPoint);
+        await step.advance("payment_created");
+        throw appError("SERVICE_UNAVAILABLE", "The provider is down.");
+      });
+      expect((await clientErrorOf(failing)).code).toBe("SERVICE_UNAVAILABLE");
+      expect(await store.read(call)).toMatchObject({ status: "in_progress", recoveryPoint: "payment_created" });
+      const retried = await execution(call).withLease(async (step) => {
+        seen.push(step.recoveryPoint);
+        return { paid: true };
+      });
+      expect(seen).toEqual(["started", "payment_created"]);
+      expect(retried.idempotency.replayed).toBe(false);
     });
-    expect((await codeOf(failing)).code).toBe("SERVICE_UNAVAILABLE");
-    const retried = await new IdempotentExecution(call, settings).withLease(async (step) => {
-      seen.push(step.recoveryPoint);
-      return { paid: true };
+
+    it("before any step was recorded, forgets the key: a corrected retry may reuse it", async () => {
+      const call = newCall();
+      const failing = execution(call).withLease(async () => {
+        throw appError("SERVICE_UNAVAILABLE", "The database blinked.");
+      });
+      expect((await clientErrorOf(failing)).code).toBe("SERVICE_UNAVAILABLE");
+      expect(await store.read(call)).toBeNull();
+      const retried = await execution({ ...call, fingerprint: "f".repeat(64) }).withLease(async () => ({ ok: true }));
+      expect(retried).toMatchObject({ ok: true, idempotency: { replayed: false } });
     });
-    expect(seen).toEqual(["started", "payment_created"]);
-    expect(retried.idempotency.replayed).toBe(false);
-  });
 
-  it("forgets a key whose work failed transiently before recording any step: a corrected retry may reuse it", async () => {
-    const call = newCall();
-    const failing = new IdempotentExecution(call, settings).withLease(async () => {
-      throw appError("SERVICE_UNAVAILABLE", "The database blinked.");
-    });
-    expect((await codeOf(failing)).code).toBe("SERVICE_UNAVAILABLE");
-    expect(await store.read(call)).toBeNull();
-    const corrected = { ...call, fingerprint: "f".repeat(64) };
-    const retried = await new IdempotentExecution(corrected, settings).withLease(async () => ({ ok: true }));
-    expect(retried).toMatchObject({ ok: true, idempotency: { replayed: false } });
-  });
-
-  it("rolls back the claim with the business write when in-transaction work fails transiently", async () => {
-    const call = newCall();
-    const error = await codeOf(
-      new IdempotentExecution(call, settings).inTransaction(transact, async () => {
-        throw appError("SERVICE_UNAVAILABLE", "blip");
-      }),
-    );
-    expect(error.code).toBe("SERVICE_UNAVAILABLE");
-    expect(await store.read(call)).toBeNull();
-  });
-
-  it("fails closed with SERVICE_UNAVAILABLE when the store is unreachable, running nothing", async () => {
-    const deadStore = new MysqlIdempotencyStore(unreachable.db);
-    const work = vi.fn(async () => ({ ok: true }));
-    const dead = { ...settings, store: deadStore };
-    for (const attempt of [
-      () => new IdempotentExecution(newCall(), dead).withLease(work),
-      () =>
-        new IdempotentExecution(newCall(), dead).inTransaction(
-          (fn) => unreachable.db.transaction((tx: Transaction) => fn(tx)),
-          work,
-        ),
-    ]) {
-      const error = await codeOf(attempt());
+    it("in a business transaction, rolls the write back with the claim", async () => {
+      const call = newCall();
+      const error = await clientErrorOf(
+        execution(call).inTransaction(async (business) => {
+          await business.insert(customers).values({ id: call.scope });
+          throw appError("SERVICE_UNAVAILABLE", "blip");
+        }),
+      );
       expect(error.code).toBe("SERVICE_UNAVAILABLE");
-      expect(error.message).toMatch(/nothing was done/);
-    }
-    expect(work).not.toHaveBeenCalled();
+      expect(await store.read(call)).toBeNull();
+      expect(await customerRows(call.scope)).toEqual([]);
+    });
+  });
+
+  describe("a lost lease", () => {
+    it("lets a retry take over once the lease ends; the stalled holder's answer is refused, the new one's stored", async () => {
+      const call = newCall();
+      const stalled = deferred();
+      const running = deferred();
+      const first = execution(call, { leaseMs: 1000 }).withLease(async () => {
+        running.resolve();
+        await stalled.promise;
+        return { by: "first" };
+      });
+      await running.promise;
+      clock.advance(1500);
+      const second = await execution(call, { leaseMs: 1000 }).withLease(async () => ({ by: "second" }));
+      expect(second).toMatchObject({ by: "second", idempotency: { replayed: false } });
+      stalled.resolve();
+      expect((await clientErrorOf(first)).code).toBe("CONFLICT");
+      expect(await execution(call).withLease(async () => ({ by: "third" }))).toMatchObject({
+        by: "second",
+        idempotency: { replayed: true },
+      });
+    });
+  });
+
+  describe("the idempotency store unreachable", () => {
+    it("fails closed with SERVICE_UNAVAILABLE (503), running nothing", async () => {
+      const dead = await openDead();
+      try {
+        const work = vi.fn(async () => ({ ok: true }));
+        const deadSettings = { store: dead.store };
+        for (const run of ["withLease", "inTransaction"] as const) {
+          const error = await clientErrorOf(execution(newCall(), deadSettings)[run](work));
+          expect(error.code).toBe("SERVICE_UNAVAILABLE");
+          expect(error.message).toMatch(/nothing was done/);
+        }
+        expect(work).not.toHaveBeenCalled();
+      } finally {
+        await dead.close();
+      }
+    });
   });
 });

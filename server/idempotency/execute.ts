@@ -6,18 +6,22 @@
 import type { CompletedRecordCache } from "./completed-cache";
 import { type ErrorPolicy, IdempotencyError, type IdempotencyMeta, StoredErrorAnswer } from "./errors";
 import {
+  type ClaimedRun,
+  type ClaimRefused,
   type ClaimRequest,
   type ClaimResult,
   type IdempotencyRecord,
   type IdempotencyStore,
   initialRecoveryPoint,
   LeaseLostError,
+  OutcomeNotRecordedError,
   type StoredOutcome,
   StoreUnavailableError,
 } from "./store";
 
-export interface IdempotencySettings {
-  store: IdempotencyStore;
+/** `Business`: the business database's transaction handle, which `inTransaction` work receives. */
+export interface IdempotencySettings<Business = unknown> {
+  store: IdempotencyStore<Business>;
   /** Completed records this process has seen, answering replays without a store round trip. */
   completed?: CompletedRecordCache;
   /** How long a duplicate waits for the in-flight original before answering CONFLICT. */
@@ -39,12 +43,6 @@ export interface ExecutionHooks {
   /** Named points of the protocol, where tests may inject a crash. */
   checkpoint?(point: "claimed" | "before-commit"): void;
 }
-
-/**
- * Runs `fn` inside one business-database transaction and returns what it returned: how `inTransaction` gets a
- * transaction when the store lives outside the database (a store inside it opens its own).
- */
-export type Transact = <R>(fn: (transaction: unknown) => Promise<R>) => Promise<R>;
 
 /** What a multi-step (leased) piece of work sees: where to resume and how to record progress. */
 export interface LeasedStep {
@@ -112,13 +110,19 @@ function unavailable(message = notChecked): IdempotencyError {
   return new IdempotencyError("unavailable", message, 1000);
 }
 
+/** The layer's own answer to a store failure, or null for an error that is not one. */
+function storeFailureAnswer(error: unknown, errors: ErrorPolicy, message = notChecked): IdempotencyError | null {
+  // Our lease was taken over: the new holder's answer is the one that counts.
+  if (error instanceof LeaseLostError) return inFlight(500);
+  if (error instanceof OutcomeNotRecordedError) return unavailable(notRecorded);
+  if (error instanceof StoreUnavailableError || errors.isTransient(error)) return unavailable(message);
+  return null;
+}
+
 /** Store failures fail closed: nothing runs unguarded. */
 function guarded<T>(operation: Promise<T>, errors: ErrorPolicy, message = notChecked): Promise<T> {
   return operation.catch((error: unknown) => {
-    // Our lease was taken over: the new holder's answer is the one that counts.
-    if (error instanceof LeaseLostError) throw inFlight(500);
-    if (error instanceof StoreUnavailableError || errors.isTransient(error)) throw unavailable(message);
-    throw error;
+    throw storeFailureAnswer(error, errors, message) ?? error;
   });
 }
 
@@ -126,12 +130,12 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 type Claimed = Extract<ClaimResult, { outcome: "claimed" }>;
 
-export class IdempotentExecution {
+export class IdempotentExecution<Business = unknown> {
   private readonly request: ClaimRequest;
 
   constructor(
     readonly call: IdempotentCall,
-    private readonly settings: IdempotencySettings,
+    private readonly settings: IdempotencySettings<Business>,
     private readonly hooks: ExecutionHooks = {},
   ) {
     const { scope, key, procedurePath, fingerprint } = call;
@@ -153,16 +157,16 @@ export class IdempotentExecution {
 
   /**
    * Claims the key, retrying until the wait budget is spent while someone else holds it.
-   * Returns the lease, or the completed record to replay.
+   * Returns what the granted claim gave (a lease, or work already run under it), or the completed record to replay.
    */
-  private async claim(
-    attempt: () => Promise<ClaimResult>,
+  private async claim<Granted extends Claimed | ClaimedRun>(
+    attempt: () => Promise<Granted | ClaimRefused>,
     deadline = Date.now() + this.settings.waitMs,
-  ): Promise<{ claimed: Claimed } | { completed: IdempotencyRecord }> {
+  ): Promise<{ granted: Granted } | { completed: IdempotencyRecord }> {
     let pause = 20;
     for (;;) {
       const result = await attempt();
-      if (result.outcome === "claimed") return { claimed: result };
+      if (result.outcome === "claimed" || result.outcome === "ran") return { granted: result };
       let retryAfterMs = 500;
       if (result.outcome === "existing") {
         assertSameRequest(result.record, this.call);
@@ -207,43 +211,39 @@ export class IdempotentExecution {
 
   /**
    * For work that stays inside the business database: the claim, the work and the stored outcome commit in one
-   * transaction, so a crash anywhere before the commit leaves neither a key nor a business row behind.
-   * (A store outside the database claims first and completes after the commit; the business unique indexes
-   * stop a second write if a crash falls in between.)
+   * transaction where the store lives in that database, so a crash anywhere before the commit leaves neither a key
+   * nor a business row behind. (A store outside it claims first and completes after the commit; the business
+   * unique indexes stop a second write if a crash falls in between.) A duplicate waits between transactions,
+   * holding no connection.
    */
-  async inTransaction<T, Tx>(transact: Transact, work: (transaction: Tx) => Promise<T>): Promise<WithIdempotency<T>> {
-    const { store } = this.settings;
-    if (!store.transaction) {
-      return this.withLease(() => transact((transaction) => work(transaction as Tx)));
-    }
-    // The claim's duplicate check inside the transaction is the store lookup: only the replay cache is asked first.
+  async inTransaction<T>(work: (business: Business) => Promise<T>): Promise<WithIdempotency<T>> {
+    // The claim answers a completed key with its record: only the replay cache is asked first.
     const completed = this.remembered();
     if (completed) return this.replay(completed);
 
-    const inStoreTransaction = store.transaction.bind(store);
+    const { store, errors } = this.settings;
+    const run = async (business: Business) => {
+      this.hooks.checkpoint?.("claimed");
+      const body = JSON.stringify(await work(business));
+      this.hooks.checkpoint?.("before-commit");
+      return body;
+    };
     const deadline = Date.now() + this.settings.waitMs;
     for (;;) {
       try {
-        const result = await inStoreTransaction(async (transaction, scoped) => {
-          const claim = await this.claim(() => scoped.claim(this.request), deadline);
-          if ("completed" in claim) return claim;
-          this.hooks.checkpoint?.("claimed");
-          const body = JSON.stringify(await work(transaction as Tx));
-          await scoped.complete(claim.claimed.lease, { kind: "success", body });
-          this.hooks.checkpoint?.("before-commit");
-          return { record: claim.claimed.record, body };
-        });
+        const result = await this.claim(() => store.runClaimed(this.request, run), deadline);
         if ("completed" in result) return this.replay(result.completed);
-        return this.firstAnswer<T>(result.record, { kind: "success", body: result.body });
+        const { record, body } = result.granted;
+        return this.firstAnswer<T>(record, { kind: "success", body });
       } catch (error) {
         // A deadlock between racing claims rolls the whole transaction back: start again within the budget.
-        if (this.settings.errors.isTransient(error)) {
-          if (Date.now() >= deadline) throw unavailable();
+        if (errors.isTransient(error) && Date.now() < deadline) {
           await sleep(25);
           continue;
         }
-        if (error instanceof LeaseLostError) throw inFlight(500);
-        const outcome = this.settings.errors.finalOutcomeOf(error);
+        const refusal = storeFailureAnswer(error, errors);
+        if (refusal) throw refusal;
+        const outcome = errors.finalOutcomeOf(error);
         if (outcome) return this.storeFinalError<T>(outcome);
         throw error;
       }
@@ -254,8 +254,8 @@ export class IdempotentExecution {
     const { store, errors } = this.settings;
     const claim = await this.claim(() => guarded(store.claim(this.request), errors));
     if ("completed" in claim) return this.replay(claim.completed);
-    await guarded(store.complete(claim.claimed.lease, outcome), errors, notRecorded);
-    return this.firstAnswer<T>(claim.claimed.record, outcome);
+    await guarded(store.complete(claim.granted.lease, outcome), errors, notRecorded);
+    return this.firstAnswer<T>(claim.granted.record, outcome);
   }
 
   /**
@@ -270,7 +270,7 @@ export class IdempotentExecution {
     const { store, leaseMs, errors } = this.settings;
     const claim = await this.claim(() => guarded(store.claim(this.request), errors));
     if ("completed" in claim) return this.replay(claim.completed);
-    const { lease, record } = claim.claimed;
+    const { lease, record } = claim.granted;
     this.hooks.checkpoint?.("claimed");
 
     const step: LeasedStep = {

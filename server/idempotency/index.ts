@@ -1,7 +1,8 @@
 /**
- * The idempotency layer's public surface: the protocol, its errors, the stores and the process's settings.
- * Services, the background work and scripts import from here only; routers opt in through the tRPC adapter
- * (`./procedure`), which is kept apart so that nothing here depends on tRPC.
+ * The idempotency layer's public surface: the protocol, its errors and the stores. Services, the background work
+ * and scripts import from here only; procedures opt in through the request adapter (`./procedure`), which the
+ * app's tRPC setup wires to its bases. The layer reads no environment and imports no app code: the app hands it
+ * its settings (server/idempotency-settings.ts).
  */
 export { CompletedRecordCache } from "./completed-cache";
 export {
@@ -22,5 +23,4 @@ export { requestFingerprint } from "./fingerprint";
 export { merchantScope } from "./key";
 export { MysqlIdempotencyStore } from "./mysql-store";
 export { RedisIdempotencyStore, redisKey } from "./redis-store";
-export { idempotencySettings, separateIdempotencySettings } from "./settings";
-export type { IdempotencyRecord, IdempotencyStore } from "./store";
+export type { IdempotencyRecord, IdempotencyStore, Transact } from "./store";

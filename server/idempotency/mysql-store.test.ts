@@ -1,14 +1,15 @@
 import { randomUUID } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { type Executor, openDatabase } from "@/db/client";
-import { customers, idempotencyKeys } from "@/db/schema";
+import { openDatabase } from "@/db/client";
+import { idempotencyKeys } from "@/db/schema";
 import { deferred } from "@/testing/deferred";
 import { MysqlIdempotencyStore } from "./mysql-store";
 import { claimRequest, describeStoreConformance } from "./store-conformance";
 
 const database = openDatabase(inject("databaseUrl"), { poolSize: 30 });
 afterAll(() => database.close());
+const store = new MysqlIdempotencyStore(database.db);
 
 describeStoreConformance("MySQL", async (clock) => new MysqlIdempotencyStore(database.db, clock.now));
 
@@ -27,7 +28,6 @@ describe("MySQL store retention purge", () => {
         retentionMs: 3600_000,
       });
     }
-    const store = new MysqlIdempotencyStore(database.db);
     await store.claim({
       scope,
       key: "live",
@@ -47,55 +47,17 @@ describe("MySQL store retention purge", () => {
 });
 
 describe("MySQL store running the business transaction", () => {
-  const store = new MysqlIdempotencyStore(database.db);
-  const keyRows = (scope: string) =>
-    database.db.select().from(idempotencyKeys).where(eq(idempotencyKeys.customerId, scope));
-  const customerRows = (id: string) => database.db.select().from(customers).where(eq(customers.id, id));
-
-  it("commits the claim, the business write and the completion together", async () => {
-    const request = claimRequest();
-    const answer = await store.transaction(async (business, scoped) => {
-      const claim = await scoped.claim(request);
-      if (claim.outcome !== "claimed") throw new Error(`expected a claim, got ${claim.outcome}`);
-      await (business as Executor).insert(customers).values({ id: request.scope });
-      await scoped.complete(claim.lease, { kind: "success", body: '{"done":true}' });
-      return "answered";
-    });
-
-    expect(answer).toBe("answered");
-    expect(await customerRows(request.scope)).toHaveLength(1);
-    expect(await keyRows(request.scope)).toMatchObject([{ status: "completed", response: expect.any(String) }]);
-    expect(await store.read(request)).toMatchObject({ outcome: { kind: "success", body: '{"done":true}' } });
-  });
-
-  it("leaves neither the key nor the business row when the work fails after its completion was recorded", async () => {
-    const request = claimRequest();
-    const failure = store.transaction(async (business, scoped) => {
-      const claim = await scoped.claim(request);
-      if (claim.outcome !== "claimed") throw new Error(`expected a claim, got ${claim.outcome}`);
-      await (business as Executor).insert(customers).values({ id: request.scope });
-      await scoped.complete(claim.lease, { kind: "success", body: "{}" });
-      throw new Error("crashed before the commit");
-    });
-
-    await expect(failure).rejects.toThrow("crashed before the commit");
-    expect(await keyRows(request.scope)).toEqual([]);
-    expect(await customerRows(request.scope)).toEqual([]);
-  });
-
-  it("holds a racing claim of the same key until the commit, then shows it the completed record", async () => {
+  it("holds a racing claim of the same key on the row lock until the commit, then shows it the completed record", async () => {
     const request = claimRequest();
     const originalMayCommit = deferred();
     const claimedByOriginal = deferred();
-    const original = store.transaction(async (_business, scoped) => {
-      const claim = await scoped.claim(request);
-      if (claim.outcome !== "claimed") throw new Error(`expected a claim, got ${claim.outcome}`);
+    const original = store.runClaimed(request, async () => {
       claimedByOriginal.resolve();
       await originalMayCommit.promise;
-      await scoped.complete(claim.lease, { kind: "success", body: '{"first":true}' });
+      return '{"first":true}';
     });
     await claimedByOriginal.promise;
-    const duplicate = store.transaction((_business, scoped) => scoped.claim(request));
+    const duplicate = store.runClaimed(request, async () => '{"second":true}');
     await new Promise((resolve) => setTimeout(resolve, 200));
     originalMayCommit.resolve();
     await original;

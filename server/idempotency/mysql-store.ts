@@ -1,6 +1,6 @@
 /**
  * The default store: the `idempotency_keys` table in the business database. Being in the same database, it can
- * run the business transaction itself (`transaction`), which is what makes "claim + write + outcome" atomic.
+ * run the business transaction itself (`runClaimed`), which is what makes "claim + write + outcome" atomic.
  * It opens that transaction on one pooled connection; its claim is the transaction's first statement (sent with
  * `START TRANSACTION` on a pool of its own that allows it) and its completion the last before `COMMIT`, which
  * always goes alone: a multi-statement query ending in COMMIT was measured on Galera reporting success for a
@@ -15,10 +15,12 @@ import { and, asc, eq, fillPlaceholders, gt, isNull, lt, lte, or, type Query, sq
 import { drizzle } from "drizzle-orm/mysql2";
 import type { ResultSetHeader } from "mysql2";
 import type { Database, Executor } from "@/db/client";
+import { driverErrorCodes, isDuplicateKeyError } from "@/db/errors";
 import * as schema from "@/db/schema";
 import { idempotencyKeys } from "@/db/schema";
-import { driverErrorCodes, isDuplicateKeyError } from "../errors";
 import {
+  type ClaimedRun,
+  type ClaimRefused,
   type ClaimRequest,
   type ClaimResult,
   finalRecoveryPoint,
@@ -30,7 +32,6 @@ import {
   LeaseLostError,
   mayTakeOver,
   type StoredOutcome,
-  type TransactionScopedStore,
 } from "./store";
 
 type Row = typeof idempotencyKeys.$inferSelect;
@@ -116,7 +117,7 @@ function prebuiltStatements(db: Executor) {
   };
 }
 
-export class MysqlIdempotencyStore implements IdempotencyStore {
+export class MysqlIdempotencyStore implements IdempotencyStore<Executor> {
   private readonly statements: ReturnType<typeof prebuiltStatements>;
 
   /**
@@ -132,43 +133,38 @@ export class MysqlIdempotencyStore implements IdempotencyStore {
   }
 
   /**
-   * Runs `body` as one business transaction on one pooled connection. The transaction begins with the scoped
-   * store's first claim (so `body` claims before any business statement), and its completion is held back until
-   * `body` has returned, then written just before `COMMIT`: if `body` throws, the completion misses, or the
-   * process dies before the commit, neither the key nor any business row remains.
+   * One business transaction on one pooled connection: it begins with the claim (so nothing is written before
+   * the key is held), runs `work`, and writes the completion just before `COMMIT`. If `work` throws, the
+   * completion misses, or the process dies before the commit, neither the key nor any business row remains.
    */
-  async transaction<R>(body: (business: Executor, store: TransactionScopedStore) => Promise<R>): Promise<R> {
+  async runClaimed(
+    request: ClaimRequest,
+    work: (business: Executor) => Promise<string>,
+  ): Promise<ClaimedRun | ClaimRefused> {
     const connection = await (this.transactionDb ?? this.db).$client.getConnection();
     const business: Executor = drizzle(connection, { schema, mode: "default" });
-    let begun = false;
-    let completion: { lease: Lease; statement: Query } | undefined;
     const insertClaim: InsertClaim = async (row) => {
       const claim = this.statements.claim(row);
-      if (begun) return connection.query(claim.sql, claim.params);
-      begun = true;
       if (this.transactionDb) return connection.query(`START TRANSACTION;\n${claim.sql}`, claim.params);
       await connection.query("START TRANSACTION");
       return connection.query(claim.sql, claim.params);
     };
-    const scoped: TransactionScopedStore = {
-      claim: (request) => this.claimWith(business, insertClaim, request),
-      complete: async (lease, outcome) => {
-        if (!begun) throw new LeaseLostError(lease);
-        completion = { lease, statement: this.statements.completion(lease, outcome) };
-      },
-    };
     try {
-      const result = await body(business, scoped);
-      if (completion) {
-        const { sql: text, params } = completion.statement;
-        const [completed] = await connection.query<ResultSetHeader>(text, params);
-        // The claim's row lock is held until the commit, so nobody else can have changed the key; a miss would
-        // mean a bug, and rolls the business writes back with it.
-        if (completed.affectedRows !== 1) throw new LeaseLostError(completion.lease);
+      const claim = await this.claimWith(business, insertClaim, request);
+      if (claim.outcome !== "claimed") {
+        await connection.query("ROLLBACK");
+        connection.release();
+        return claim;
       }
-      if (begun) await connection.query("COMMIT");
+      const body = await work(business);
+      const completion = this.statements.completion(claim.lease, { kind: "success", body });
+      const [completed] = await connection.query<ResultSetHeader>(completion.sql, completion.params);
+      // The claim's row lock is held until the commit, so nobody else can have changed the key; a miss would
+      // mean a bug, and rolls the business writes back with it.
+      if (completed.affectedRows !== 1) throw new LeaseLostError(claim.lease);
+      await connection.query("COMMIT");
       connection.release();
-      return result;
+      return { outcome: "ran", record: claim.record, body };
     } catch (error) {
       await connection.query("ROLLBACK").then(
         () => connection.release(),

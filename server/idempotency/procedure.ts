@@ -1,43 +1,40 @@
 /**
- * The tRPC face of the idempotency layer. A procedure opts in by choosing the base:
+ * The request face of the idempotency layer, for any procedure of an RPC framework. The app's tRPC setup builds
+ * its bases on it (server/trpc.ts), so a procedure opts in by choosing one:
  *
  *   place: idempotentProcedure(placeOrderInput).mutation(({ ctx, input }) =>
  *     ctx.idempotency.inTransaction((tx) => placeOrder(tx, …)))
  *
- * The base adds `idempotencyKey` to the input (or takes the Idempotency-Key header of a single call), scopes the
- * key to the signed-in customer (`adminIdempotentProcedure`: to the merchant), fingerprints the rest of the
- * input, and hands the resolver an `IdempotentExecution` that runs the contract: run once, replay after.
+ * `withIdempotencyKey` adds `idempotencyKey` to the procedure's input; `idempotencyOfCall` takes that key (or the
+ * Idempotency-Key header of a single call), fingerprints the rest of the input, and hands the resolver an
+ * `IdempotentExecution` that runs the contract: run once, replay after.
  */
 import type { z } from "zod";
-import type { Executor, Transaction } from "@/db/client";
-import { appError, asAppError } from "../errors";
-import { crashIfRequested } from "../faults";
-import { adminProcedure, type Context, customerProcedure } from "../trpc";
-import { IdempotentExecution, type LeasedStep, type Transact } from "./execute";
+import { IdempotencyError } from "./errors";
+import { type IdempotencySettings, IdempotentExecution, type LeasedStep } from "./execute";
 import { requestFingerprint } from "./fingerprint";
-import { idempotencyKeyHeader, idempotencyKeySchema, merchantScope, replayedHeader } from "./key";
-import { idempotencySettings } from "./settings";
+import { idempotencyKeyHeader, idempotencyKeySchema, replayedHeader } from "./key";
 
-/** The key from the input or, for a single call, the Idempotency-Key header; both given must agree. */
-function resolveKey(fromInput: string | undefined, ctx: Context): string {
-  const fromHeader = ctx.reqHeaders.get(idempotencyKeyHeader) ?? undefined;
-  if (fromHeader !== undefined && ctx.isBatchCall) {
-    throw appError("BAD_REQUEST", "Batched calls must send idempotencyKey in each call's input, not as a header.");
-  }
-  if (fromHeader !== undefined && !idempotencyKeySchema.safeParse(fromHeader).success) {
-    throw appError("BAD_REQUEST", "The Idempotency-Key header must be 1–255 visible ASCII characters.");
-  }
-  if (fromInput !== undefined && fromHeader !== undefined && fromInput !== fromHeader) {
-    throw appError("BAD_REQUEST", "The Idempotency-Key header and idempotencyKey input differ. Send one key.");
-  }
-  const key = fromInput ?? fromHeader;
-  if (key === undefined) {
-    throw appError(
-      "BAD_REQUEST",
-      "This request needs an idempotency key: send idempotencyKey in the input or an Idempotency-Key header.",
-    );
-  }
-  return key;
+/** One call of a procedure, as the layer needs to see it. */
+export interface ProcedureCall {
+  reqHeaders: Headers;
+  resHeaders: Headers;
+  /** Per-call response headers are only unambiguous when the request carries one call. */
+  isBatchCall: boolean;
+  path: string;
+  /** Whose keys: a guest's customer id, or the merchant scope. */
+  scope: string;
+  /** The parsed input, `idempotencyKey` included. */
+  input: unknown;
+}
+
+/** What the app hands the layer for each call. */
+export interface IdempotencyWiring<Business> {
+  settings: IdempotencySettings<Business>;
+  /** Named points of the protocol and of the work, where tests may crash the request. */
+  checkpoint?(point: string): void;
+  /** The layer's own answers (a bad key, in flight, key reused, unavailable, a stored error) as clients get them. */
+  toClientError(error: unknown): unknown;
 }
 
 export interface IdempotentProcedureOptions<Input> {
@@ -48,71 +45,71 @@ export interface IdempotentProcedureOptions<Input> {
   fingerprintOf?: (input: Input) => unknown;
 }
 
-function withKey<Shape extends z.ZodRawShape>(input: z.ZodObject<Shape>) {
+export function withIdempotencyKey<Shape extends z.ZodRawShape>(input: z.ZodObject<Shape>) {
   return input.extend({ idempotencyKey: idempotencyKeySchema.optional() });
 }
 
-/** What the resolver gets as `ctx.idempotency`, for a key in `scope`. */
-function idempotencyFor<Input>(
-  ctx: Context,
-  scope: string,
-  parsed: unknown,
-  path: string,
-  options: IdempotentProcedureOptions<Input>,
+const badKey = (message: string) => new IdempotencyError("bad_key", message);
+
+/** The key from the input or, for a single call, the Idempotency-Key header; both given must agree. */
+function resolveKey(fromInput: string | undefined, call: ProcedureCall): string {
+  const fromHeader = call.reqHeaders.get(idempotencyKeyHeader) ?? undefined;
+  if (fromHeader !== undefined && call.isBatchCall) {
+    throw badKey("Batched calls must send idempotencyKey in each call's input, not as a header.");
+  }
+  if (fromHeader !== undefined && !idempotencyKeySchema.safeParse(fromHeader).success) {
+    throw badKey("The Idempotency-Key header must be 1–255 visible ASCII characters.");
+  }
+  if (fromInput !== undefined && fromHeader !== undefined && fromInput !== fromHeader) {
+    throw badKey("The Idempotency-Key header and idempotencyKey input differ. Send one key.");
+  }
+  const key = fromInput ?? fromHeader;
+  if (key === undefined) {
+    throw badKey(
+      "This request needs an idempotency key: send idempotencyKey in the input or an Idempotency-Key header.",
+    );
+  }
+  return key;
+}
+
+/** What the resolver gets as `ctx.idempotency`. */
+export function idempotencyOfCall<Business, Input>(
+  call: ProcedureCall,
+  wiring: IdempotencyWiring<Business>,
+  options: IdempotentProcedureOptions<Input> = {},
 ) {
-  const { idempotencyKey, ...rest } = parsed as { idempotencyKey?: string };
+  const { idempotencyKey, ...rest } = call.input as { idempotencyKey?: string };
   const request = options.fingerprintOf ? options.fingerprintOf(rest as Input) : rest;
-  const key = resolveKey(idempotencyKey, ctx);
-  const transact: Transact = (fn) => ctx.db.transaction((tx: Transaction) => fn(tx));
+  let key: string;
+  try {
+    key = resolveKey(idempotencyKey, call);
+  } catch (error) {
+    throw wiring.toClientError(error);
+  }
+  const { scope, path } = call;
   const execution = new IdempotentExecution(
     { scope, key, procedurePath: path, fingerprint: requestFingerprint(path, request) },
-    idempotencySettings(ctx.db, ctx.env),
+    wiring.settings,
     {
       onReplay: () => {
-        if (!ctx.isBatchCall) ctx.resHeaders.set(replayedHeader, "true");
+        if (!call.isBatchCall) call.resHeaders.set(replayedHeader, "true");
       },
-      checkpoint: (point) => crashIfRequested(ctx.reqHeaders, path, point),
+      checkpoint: wiring.checkpoint,
     },
   );
-  // The layer's own answers (in flight, key reused, store unavailable, a stored error) become tRPC errors here.
   const answered = <T>(execution: Promise<T>) =>
     execution.catch((error: unknown) => {
-      throw asAppError(error);
+      throw wiring.toClientError(error);
     });
   return {
     key,
     /** Work inside the business database: claim, writes and outcome commit together. */
-    inTransaction: <T>(work: (tx: Executor) => Promise<T>) =>
-      answered(execution.inTransaction<T, Executor>(transact, work)),
+    inTransaction: <T>(work: (business: Business) => Promise<T>) => answered(execution.inTransaction(work)),
     /** Multi-step work with side effects outside the database: resumable from recorded points. */
     withLease: <T>(work: (step: LeasedStep) => Promise<T>) => answered(execution.withLease(work)),
     /** Named points inside the work where tests may inject a crash. */
-    checkpoint: (point: string) => crashIfRequested(ctx.reqHeaders, path, point),
+    checkpoint: (point: string) => wiring.checkpoint?.(point),
   };
-}
-
-/** A guest's write, its keys scoped to the guest. */
-export function idempotentProcedure<Shape extends z.ZodRawShape>(
-  input: z.ZodObject<Shape>,
-  options: IdempotentProcedureOptions<z.infer<z.ZodObject<Shape>>> = {},
-) {
-  return customerProcedure
-    .input(withKey(input))
-    .use(({ ctx, input: parsed, path, next }) =>
-      next({ ctx: { idempotency: idempotencyFor(ctx, ctx.customerId, parsed, path, options) } }),
-    );
-}
-
-/** A merchant's write, its keys in the merchant's scope. */
-export function adminIdempotentProcedure<Shape extends z.ZodRawShape>(
-  input: z.ZodObject<Shape>,
-  options: IdempotentProcedureOptions<z.infer<z.ZodObject<Shape>>> = {},
-) {
-  return adminProcedure
-    .input(withKey(input))
-    .use(({ ctx, input: parsed, path, next }) =>
-      next({ ctx: { idempotency: idempotencyFor(ctx, merchantScope, parsed, path, options) } }),
-    );
 }
 
 export type { WithIdempotency } from "./execute";

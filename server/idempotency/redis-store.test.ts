@@ -4,7 +4,7 @@ import { type RedisServer, startRedisServer } from "@/testing/redis-server";
 import { openRedis } from "../redis";
 import { RedisIdempotencyStore } from "./redis-store";
 import { StoreUnavailableError } from "./store";
-import { claimRequest, describeStoreConformance } from "./store-conformance";
+import { claimRequest, describeStoreConformance, transactOnBusinessDatabase } from "./store-conformance";
 
 let server: RedisServer;
 let redis: Redis;
@@ -19,13 +19,16 @@ afterAll(async () => {
   await server?.stop();
 });
 
-describeStoreConformance("Redis", async (clock) => new RedisIdempotencyStore(redis, () => clock.now().getTime()));
+describeStoreConformance(
+  "Redis",
+  async (clock) => new RedisIdempotencyStore(redis, transactOnBusinessDatabase, () => clock.now().getTime()),
+);
 
 const request = () => claimRequest();
 
 describe("Redis store when Redis fails", () => {
   it("fails closed while Redis is down, and serves the next call once it is back", async () => {
-    const store = new RedisIdempotencyStore(redis);
+    const store = new RedisIdempotencyStore(redis, transactOnBusinessDatabase);
     const req = request();
     await server.stop();
     await expect(store.claim(req)).rejects.toBeInstanceOf(StoreUnavailableError);
@@ -35,7 +38,7 @@ describe("Redis store when Redis fails", () => {
   });
 
   it("fails closed when Redis answers too slowly, and undoes the claim Redis runs late", async () => {
-    const store = new RedisIdempotencyStore(redis);
+    const store = new RedisIdempotencyStore(redis, transactOnBusinessDatabase);
     const req = request();
     const admin = new Redis(server.url);
     try {

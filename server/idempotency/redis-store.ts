@@ -15,14 +15,15 @@
  *
  * Times come from the app's clock, as in the MySQL store (servers are NTP-synchronised; leases are seconds long).
  *
- * Redis lives outside the business database, so it has no `transaction`: the protocol claims, runs the
- * business transaction, and completes after its commit. If the store is lost in between, the business unique
- * indexes stop a second write.
+ * Redis lives outside the business database, so `runClaimed` claims, runs the business transaction it is given
+ * (`transact`), and completes after the commit. If the store is lost in between, the business unique indexes
+ * stop a second write.
  */
 import { randomUUID } from "node:crypto";
 import { type Redis, ReplyError } from "ioredis";
-import { redisTimeoutMs } from "../redis";
 import {
+  type ClaimedRun,
+  type ClaimRefused,
   type ClaimRequest,
   type ClaimResult,
   finalRecoveryPoint,
@@ -33,8 +34,10 @@ import {
   type Lease,
   LeaseLostError,
   mayTakeOver,
+  OutcomeNotRecordedError,
   type StoredOutcome,
   StoreUnavailableError,
+  type Transact,
 } from "./store";
 
 /** The JSON kept under a key, after the owner token. Times are epoch milliseconds. */
@@ -155,7 +158,7 @@ function storeError(error: unknown): unknown {
   return new StoreUnavailableError(`The Redis idempotency store is unavailable: ${reason}`, { cause: error });
 }
 
-export class RedisIdempotencyStore implements IdempotencyStore {
+export class RedisIdempotencyStore<Business> implements IdempotencyStore<Business> {
   /** A claim returns a completed record in its one command, so reading first would only add a round trip. */
   private readonly redis: Redis & Scripts;
   private connected?: Promise<void>;
@@ -163,11 +166,12 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   private readonly held = new WeakMap<Lease, Written>();
 
   /**
-   * `now` is the clock leases are judged by (tests pass their own, as for the MySQL store); retention is Redis's
-   * own key expiry, on Redis's clock.
+   * `transact` opens the business database's transactions for `runClaimed`. `now` is the clock leases are judged
+   * by (tests pass their own, as for the MySQL store); retention is Redis's own key expiry, on Redis's clock.
    */
   constructor(
     redis: Redis,
+    private readonly transact: Transact<Business>,
     private readonly now: () => number = Date.now,
   ) {
     redis.defineCommand("idempotencyCompareAndSet", { numberOfKeys: 1, lua: compareAndSetScript });
@@ -186,7 +190,8 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
         () => reject(new StoreUnavailableError(`Redis is not connected (${this.redis.status})`)),
-        redisTimeoutMs,
+        // As long as a command may take: the connection's own bound (see server/redis.ts).
+        this.redis.options.commandTimeout ?? 1000,
       );
     });
     try {
@@ -281,6 +286,29 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     }
     if (update === null || update.owner === noOwner) this.held.delete(lease);
     else this.held.set(lease, update);
+  }
+
+  async runClaimed(
+    request: ClaimRequest,
+    work: (business: Business) => Promise<string>,
+  ): Promise<ClaimedRun | ClaimRefused> {
+    const claim = await this.claim(request);
+    if (claim.outcome !== "claimed") return claim;
+    let body: string;
+    try {
+      body = await this.transact(work);
+    } catch (error) {
+      // Rolled back: nothing was done under the key, so it binds nothing (as a claim rolled back with it would not).
+      await this.forget(claim.lease).catch(() => undefined);
+      throw error;
+    }
+    try {
+      await this.complete(claim.lease, { kind: "success", body });
+    } catch (error) {
+      if (error instanceof LeaseLostError) throw error;
+      throw new OutcomeNotRecordedError("The outcome of committed work could not be stored in Redis", { cause: error });
+    }
+    return { outcome: "ran", record: claim.record, body };
   }
 
   advance(lease: Lease, recoveryPoint: string, leaseMs: number): Promise<void> {

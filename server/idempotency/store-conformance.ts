@@ -3,7 +3,11 @@
  * Each store's test file runs it: `describeStoreConformance("MySQL", () => …)`.
  */
 import { randomUUID } from "node:crypto";
-import { beforeAll, describe, expect, it } from "vitest";
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
+import { type Executor, openDatabase } from "@/db/client";
+import { customers } from "@/db/schema";
+import { deferred } from "@/testing/deferred";
 import { type ClaimRequest, type IdempotencyStore, LeaseLostError, type StoredOutcome } from "./store";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -28,13 +32,22 @@ export const claimRequest = (overrides: Partial<ClaimRequest> = {}): ClaimReques
   ...overrides,
 });
 
-export function describeStoreConformance(name: string, openStore: (clock: TestClock) => Promise<IdempotencyStore>) {
+/** The business database the stores' `runClaimed` work writes to (a customer row stands for any business row). */
+export const businessDatabase = openDatabase(inject("databaseUrl"), { poolSize: 30 });
+export const transactOnBusinessDatabase = <R>(work: (business: Executor) => Promise<R>) =>
+  businessDatabase.db.transaction((tx) => work(tx));
+
+export function describeStoreConformance(
+  name: string,
+  openStore: (clock: TestClock) => Promise<IdempotencyStore<Executor>>,
+) {
   describe(`${name} idempotency store`, () => {
-    let store: IdempotencyStore;
+    let store: IdempotencyStore<Executor>;
     const clock = new TestClock();
     beforeAll(async () => {
       store = await openStore(clock);
     });
+    afterAll(() => businessDatabase.close());
 
     const request = claimRequest;
     const success: StoredOutcome = { kind: "success", body: '{"order":{"id":7}}' };
@@ -205,6 +218,76 @@ export function describeStoreConformance(name: string, openStore: (clock: TestCl
       expect(idle.has(released.key)).toBe(true);
       expect(idle.has(held.key)).toBe(false);
       expect(idle.has(completed.key)).toBe(false);
+    });
+
+    describe("running work under a claim (runClaimed)", () => {
+      const customerRows = (id: string) => businessDatabase.db.select().from(customers).where(eq(customers.id, id));
+      const writeCustomer = (id: string) => async (business: Executor) => {
+        await business.insert(customers).values({ id });
+        return '{"done":true}';
+      };
+
+      it("commits the business write and stores its outcome: the key then replays", async () => {
+        const req = request();
+        const ran = await store.runClaimed(req, writeCustomer(req.scope));
+        expect(ran).toMatchObject({ outcome: "ran", body: '{"done":true}', record: { key: req.key } });
+        expect(await customerRows(req.scope)).toHaveLength(1);
+        expect(await store.read(req)).toMatchObject({
+          status: "completed",
+          outcome: { kind: "success", body: '{"done":true}' },
+        });
+        const again = vi.fn(writeCustomer(req.scope));
+        expect(await store.runClaimed(req, again)).toMatchObject({
+          outcome: "existing",
+          record: { status: "completed" },
+        });
+        expect(again).not.toHaveBeenCalled();
+      });
+
+      it("leaves neither the key nor the business row when the work fails", async () => {
+        const req = request();
+        const failing = store.runClaimed(req, async (business) => {
+          await writeCustomer(req.scope)(business);
+          throw new Error("crashed before the commit");
+        });
+        await expect(failing).rejects.toThrow("crashed before the commit");
+        expect(await customerRows(req.scope)).toEqual([]);
+        expect(await store.read(req)).toBeNull();
+      });
+
+      it("never runs a racing duplicate's work; once the original commits, the duplicate finds its outcome", async () => {
+        const req = request();
+        const originalMayCommit = deferred();
+        const originalRunning = deferred();
+        const original = store.runClaimed(req, async (business) => {
+          originalRunning.resolve();
+          await originalMayCommit.promise;
+          return writeCustomer(req.scope)(business);
+        });
+        await originalRunning.promise;
+        const duplicateWork = vi.fn(writeCustomer(req.scope));
+        // In the database the duplicate waits on the original's row lock; elsewhere it sees the key held.
+        const duplicate = store.runClaimed(req, duplicateWork);
+        setTimeout(originalMayCommit.resolve, 100);
+        await original;
+        const seen = await duplicate;
+        expect(["existing", "busy"]).toContain(seen.outcome);
+        expect(duplicateWork).not.toHaveBeenCalled();
+        expect(await store.runClaimed(req, duplicateWork)).toMatchObject({
+          outcome: "existing",
+          record: { status: "completed", outcome: { kind: "success", body: '{"done":true}' } },
+        });
+        expect(await customerRows(req.scope)).toHaveLength(1);
+      });
+
+      it("refuses a key bound to another request without running the work", async () => {
+        const req = request();
+        await store.runClaimed(req, writeCustomer(req.scope));
+        const other = vi.fn(writeCustomer(randomUUID()));
+        const seen = await store.runClaimed({ ...req, fingerprint: "b".repeat(64) }, other);
+        expect(seen).toMatchObject({ outcome: "existing", record: { fingerprint: req.fingerprint } });
+        expect(other).not.toHaveBeenCalled();
+      });
     });
   });
 }

@@ -76,7 +76,8 @@ export function mayTakeOver(
   );
 }
 
-export interface IdempotencyStore {
+/** `Business`: the handle of the business database's transactions that `runClaimed` hands its work. */
+export interface IdempotencyStore<Business = unknown> {
   claim(request: ClaimRequest): Promise<ClaimResult>;
   /** The live record of a key, or null if it was never seen or its retention has passed. */
   read(ref: KeyRef): Promise<IdempotencyRecord | null>;
@@ -98,24 +99,38 @@ export interface IdempotencyStore {
    */
   abandoned(idleSince: Date, limit: number): Promise<IdempotencyRecord[]>;
   /**
-   * Present when the store lives in the business database. Runs `body` in one business transaction that the
-   * store opens, with a view of the store whose claim and completion belong to that transaction, so a claim,
-   * the business writes and the completion commit together or not at all. `body` claims before it writes
-   * anything (the MySQL store opens the transaction with that claim). The business handle's type is the store's
-   * own business; callers pass it on to code written for their database.
+   * Claims the key and, when granted, runs `work` in one business transaction and stores the JSON text it returns
+   * as the key's success. A store inside the business database claims, lets `work` write and completes in that
+   * one transaction, all or nothing. A store outside it claims before the transaction opens and completes after
+   * it commits: a crash in between leaves a leased key whose taker finds the business rows (the business unique
+   * indexes stop a second write), and a completion that fails after the commit is an `OutcomeNotRecordedError`.
+   * An error from `work` rolls the business writes back, leaves no key, and passes through.
+   * Not granted, nothing runs and the claim's answer is returned.
    */
-  transaction?<R>(body: (business: unknown, store: TransactionScopedStore) => Promise<R>): Promise<R>;
+  runClaimed(request: ClaimRequest, work: (business: Business) => Promise<string>): Promise<ClaimedRun | ClaimRefused>;
 }
 
-/**
- * The store inside a business transaction: a claim holds the key until the transaction ends, and a completion
- * may be held back until the commit (it takes effect with the business writes, never without them).
- */
-export type TransactionScopedStore = Pick<IdempotencyStore, "claim" | "complete">;
+/** A claim that was not granted: what the caller answers from (a replay, a wait, a refusal). */
+export type ClaimRefused = Exclude<ClaimResult, { outcome: "claimed" }>;
+
+/** Work that ran under a fresh claim and whose success is stored. */
+export interface ClaimedRun {
+  outcome: "ran";
+  record: IdempotencyRecord;
+  body: string;
+}
+
+/** Runs `work` in one transaction of the business database and returns what it returned once committed. */
+export type Transact<Business> = <R>(work: (business: Business) => Promise<R>) => Promise<R>;
 
 /** The store could not be reached or answered too slowly: fail closed, execute nothing. */
 export class StoreUnavailableError extends Error {
   override name = "StoreUnavailableError";
+}
+
+/** The work committed, but its outcome could not be stored: a retry finds what was done instead of redoing it. */
+export class OutcomeNotRecordedError extends StoreUnavailableError {
+  override name = "OutcomeNotRecordedError";
 }
 
 /** The caller's lease was lost (expired and taken over, or released): it must stop writing. */

@@ -1,9 +1,8 @@
 import { z } from "zod";
-import { idempotentProcedure } from "../idempotency/procedure";
 import { rowId } from "../inputs";
 import { customerOrderView } from "../services/order-views";
 import { cartSchema, placeOrder } from "../services/orders";
-import { createTRPCRouter, customerProcedure } from "../trpc";
+import { createTRPCRouter, customerProcedure, idempotentProcedure } from "../trpc";
 
 export const ordersRouter = createTRPCRouter({
   /** Places the cart as an order, once per idempotency key: a retried "place order" yields the same order. */

@@ -1,12 +1,11 @@
 import { z } from "zod";
 import { testCardNumbers } from "@/shop/test-cards";
-import { idempotencySettings } from "../idempotency";
-import { adminIdempotentProcedure, idempotentProcedure } from "../idempotency/procedure";
+import { idempotencySettings } from "../idempotency-settings";
 import { amountCents, rowId } from "../inputs";
 import { configuredProvider } from "../services/payment-provider";
 import { assertOwnOrder, pay, paymentFingerprintInput } from "../services/payments";
 import { customerOfPayment, refund } from "../services/refunds";
-import { createTRPCRouter } from "../trpc";
+import { adminIdempotentProcedure, createTRPCRouter, idempotentProcedure } from "../trpc";
 
 const payInput = z.object({
   orderId: rowId,

@@ -4,8 +4,9 @@
  */
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import type { Database, Executor } from "@/db/client";
+import { driverErrorCodes } from "@/db/errors";
 import { categories, productCategories, products } from "@/db/schema";
-import { appError, driverErrorCodes } from "../errors";
+import { appError } from "../errors";
 
 export interface RenameInput {
   productId: number;

@@ -3,9 +3,10 @@ import { randomInt } from "node:crypto";
 import { and, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 import type { Executor } from "@/db/client";
+import { driverErrorCodes, isDuplicateKeyError } from "@/db/errors";
 import { customers, orderItems, type orderStatuses, orders, products } from "@/db/schema";
 import { maxCartLines, maxQuantity } from "@/shop/limits";
-import { appError, driverErrorCodes, isDuplicateKeyError } from "../errors";
+import { appError } from "../errors";
 import { rowId } from "../inputs";
 
 export const cartSchema = z.object({

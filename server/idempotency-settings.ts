@@ -1,37 +1,48 @@
+/**
+ * How this app configures the idempotency layer: which store (IDEMPOTENCY_STORE), its timings, and which of the
+ * app's errors are final outcomes. The layer itself reads no environment; it is handed these settings.
+ */
 import type { Redis } from "ioredis";
-import type { Database } from "@/db/client";
-import { storeTransactionDatabase } from "../db";
-import type { Env } from "../env";
-import { appErrorPolicy } from "../errors";
-import { appRedis } from "../redis";
-import { CompletedRecordCache } from "./completed-cache";
-import type { IdempotencySettings } from "./execute";
-import { MysqlIdempotencyStore } from "./mysql-store";
-import { RedisIdempotencyStore } from "./redis-store";
-import type { IdempotencyStore } from "./store";
+import type { Database, Executor } from "@/db/client";
+import { storeTransactionDatabase } from "./db";
+import type { Env } from "./env";
+import { appErrorPolicy } from "./errors";
+import {
+  CompletedRecordCache,
+  type IdempotencySettings,
+  type IdempotencyStore,
+  MysqlIdempotencyStore,
+  RedisIdempotencyStore,
+} from "./idempotency";
+import { appRedis } from "./redis";
 
 // One store and one replay cache per process, shared by every request (and kept across dev-mode reloads).
 const holder = globalThis as typeof globalThis & {
-  idempotencyStore?: IdempotencyStore;
+  idempotencyStore?: IdempotencyStore<Executor>;
   completedRecords?: CompletedRecordCache;
 };
 
 /** The process's idempotency settings, from the environment. */
-export function idempotencySettings(db: Database, env: Env): IdempotencySettings {
+export function idempotencySettings(db: Database, env: Env): IdempotencySettings<Executor> {
   holder.idempotencyStore ??= storeFor(db, env, appRedis, () => storeTransactionDatabase().db);
   holder.completedRecords ??= new CompletedRecordCache();
   return { ...timings(env), store: holder.idempotencyStore, completed: holder.completedRecords };
 }
 
 /** Settings with a store of their own, on the connections given (for work that must not share the process's). */
-export function separateIdempotencySettings(db: Database, env: Env, redis: () => Redis): IdempotencySettings {
+export function separateIdempotencySettings(db: Database, env: Env, redis: () => Redis): IdempotencySettings<Executor> {
   return { ...timings(env), store: storeFor(db, env, redis) };
 }
 
 /** `transactionDb`: the MySQL store's own pool for its transactions (see MysqlIdempotencyStore), if any. */
-function storeFor(db: Database, env: Env, redis: () => Redis, transactionDb?: () => Database): IdempotencyStore {
+function storeFor(
+  db: Database,
+  env: Env,
+  redis: () => Redis,
+  transactionDb?: () => Database,
+): IdempotencyStore<Executor> {
   return env.IDEMPOTENCY_STORE === "redis"
-    ? new RedisIdempotencyStore(redis())
+    ? new RedisIdempotencyStore<Executor>(redis(), (work) => db.transaction((tx) => work(tx)))
     : new MysqlIdempotencyStore(db, undefined, transactionDb?.());
 }
 
