@@ -44,10 +44,13 @@ export interface ExecutionHooks {
   checkpoint?(point: "claimed" | "before-commit"): void;
 }
 
-/** What a multi-step (leased) piece of work sees: where to resume and how to record progress. */
-export interface LeasedStep {
-  recoveryPoint: string;
-  advance(recoveryPoint: string): Promise<void>;
+/**
+ * What a multi-step (leased) piece of work sees: where to resume and how to record progress. `Point` is the work's
+ * own union of recovery points; the layer stores them as given and hands the last one back on resuming.
+ */
+export interface LeasedStep<Point extends string = string> {
+  recoveryPoint: Point;
+  advance(recoveryPoint: Point): Promise<void>;
   /**
    * Deletes the key, for work that finds nothing was ever done under it (a resumer that finds no business row):
    * a later request with the key runs anew. Throws `KeyForgottenError` to end the work.
@@ -262,7 +265,9 @@ export class IdempotentExecution<Business = unknown> {
    * For work with steps outside the database (such as charging a card): the claim commits first as a lease;
    * the work records each committed step with `advance`, and a later attempt resumes from the last one.
    */
-  async withLease<T>(work: (step: LeasedStep) => Promise<T>): Promise<WithIdempotency<T>> {
+  async withLease<T, Point extends string = string>(
+    work: (step: LeasedStep<Point>) => Promise<T>,
+  ): Promise<WithIdempotency<T>> {
     // A claim answers a completed key with its record: no separate lookup first.
     const completed = this.remembered();
     if (completed) return this.replay(completed);
@@ -273,8 +278,9 @@ export class IdempotentExecution<Business = unknown> {
     const { lease, record } = claim.granted;
     this.hooks.checkpoint?.("claimed");
 
-    const step: LeasedStep = {
-      recoveryPoint: record.recoveryPoint,
+    const step: LeasedStep<Point> = {
+      // Written only by this key's work, from its own union.
+      recoveryPoint: record.recoveryPoint as Point,
       advance: async (recoveryPoint) => {
         await guarded(store.advance(lease, recoveryPoint, leaseMs), errors, notRecorded);
         step.recoveryPoint = recoveryPoint;

@@ -106,7 +106,8 @@ export function idempotencyOfCall<Business, Input>(
     /** Work inside the business database: claim, writes and outcome commit together. */
     inTransaction: <T>(work: (business: Business) => Promise<T>) => answered(execution.inTransaction(work)),
     /** Multi-step work with side effects outside the database: resumable from recorded points. */
-    withLease: <T>(work: (step: LeasedStep) => Promise<T>) => answered(execution.withLease(work)),
+    withLease: <T, Point extends string>(work: (step: LeasedStep<Point>) => Promise<T>) =>
+      answered(execution.withLease(work)),
     /** Named points inside the work where tests may inject a crash. */
     checkpoint: (point: string) => wiring.checkpoint?.(point),
   };

@@ -3,8 +3,8 @@ import { testCardNumbers } from "@/shop/test-cards";
 import { idempotencySettings } from "../idempotency-settings";
 import { amountCents, rowId } from "../inputs";
 import { configuredProvider } from "../services/payment-provider";
-import { assertOwnOrder, pay, paymentFingerprintInput } from "../services/payments";
-import { customerOfPayment, refund } from "../services/refunds";
+import { assertOwnOrder, type PaymentStep, pay, paymentFingerprintInput } from "../services/payments";
+import { customerOfPayment, type RefundStep, refund } from "../services/refunds";
 import { adminIdempotentProcedure, createTRPCRouter, idempotentProcedure } from "../trpc";
 
 const payInput = z.object({
@@ -21,7 +21,7 @@ export const paymentsRouter = createTRPCRouter({
   /** Pays an order once per key, resumable after any failure; the card number is never stored. */
   pay: idempotentProcedure(payInput, { fingerprintOf: paymentFingerprintInput }).mutation(async ({ ctx, input }) => {
     await assertOwnOrder(ctx.db, ctx.customerId, input.orderId);
-    return ctx.idempotency.withLease((step) =>
+    return ctx.idempotency.withLease((step: PaymentStep) =>
       pay(
         {
           db: ctx.db,
@@ -47,7 +47,7 @@ export const paymentsRouter = createTRPCRouter({
    */
   refund: adminIdempotentProcedure(refundInput).mutation(async ({ ctx, input }) => {
     const customerId = await customerOfPayment(ctx.db, input.paymentId);
-    return ctx.idempotency.withLease((step) =>
+    return ctx.idempotency.withLease((step: RefundStep) =>
       refund(
         { db: ctx.db, provider: configuredProvider(ctx.env), settings: idempotencySettings(ctx.db, ctx.env) },
         { customerId, requestKey: ctx.idempotency.key, ...input },

@@ -25,7 +25,7 @@ import {
   ProviderRejectedError,
   ProviderUnavailableError,
 } from "./payment-provider";
-import { heldByEarlier, resumeUnderKey } from "./resume";
+import { committedRow, finishedWorkRan, heldByEarlier, resumeUnderKey } from "./resume";
 
 export type Payment = typeof payments.$inferSelect;
 
@@ -55,8 +55,12 @@ export function providerKeyFor(customerId: string, requestKey: string): string {
   return `eoc_pay_${createHash("sha256").update(`${customerId}\n${requestKey}`).digest("hex").slice(0, 40)}`;
 }
 
-/** The recovery points of a payment, in order. */
+/**
+ * The recovery points of a payment, in order: each names the last phase committed, and where a resumer starts.
+ * Tests may crash a request at a point (`payments.pay:<point>`): it lands in the phase that starts there.
+ */
 export type PaymentRecoveryPoint = "started" | "payment_created" | "charge_attempted" | "finished";
+export type PaymentStep = LeasedStep<PaymentRecoveryPoint>;
 
 export interface PayRequest {
   customerId: string;
@@ -224,11 +228,13 @@ export function providerTrouble(error: unknown, what: "charge" | "refund"): neve
   throw error;
 }
 
-/** Phase 2: the charge (or, for a resumer, the fence), as a settlement. */
-async function chargeOrFence(deps: PaymentDependencies, request: PayRequest, payment: Payment, step: LeasedStep) {
+/**
+ * The provider's answer for the payment's key, as a settlement: the charge made with the card, or, for a resumer
+ * without it, the fence (the key cancelled, returning any charge made with it).
+ */
+async function askProvider(deps: PaymentDependencies, request: PayRequest, payment: Payment): Promise<Settlement> {
   try {
     if (request.card === null) return settlementOf(await deps.provider.cancelCharge(payment.providerKey));
-    if (step.recoveryPoint !== "charge_attempted") await step.advance("charge_attempted");
     // Asking again after a lost answer is safe: the provider answers a known key with the charge it made.
     const charge = await deps.provider.charge(payment.providerKey, {
       amountCents: payment.amountCents,
@@ -239,29 +245,51 @@ async function chargeOrFence(deps: PaymentDependencies, request: PayRequest, pay
     return settlementOf(charge);
   } catch (error) {
     if (error instanceof ProviderRejectedError) {
-      return { status: "failed", chargeId: null, declineCode: providerRefused } satisfies Settlement;
+      return { status: "failed", chargeId: null, declineCode: providerRefused };
     }
     return providerTrouble(error, "charge");
   }
 }
 
-/** Runs (or resumes) a payment from `step.recoveryPoint`. */
-export async function pay(deps: PaymentDependencies, request: PayRequest, step: LeasedStep) {
+/**
+ * Runs (or resumes) a payment: one phase per recovery point, each committed and recorded before the next, from
+ * wherever `step.recoveryPoint` says the last attempt got to.
+ */
+export async function pay(deps: PaymentDependencies, request: PayRequest, step: PaymentStep) {
   let payment = await paymentOfRequest(deps.db, request.customerId, request.requestKey);
-  if (!payment) {
-    // A resumer that finds no payment: the request stopped before doing anything, so its key binds nothing.
-    if (request.card === null) return step.forget();
-    payment = await createPaymentResolvingEarlier(deps, request);
+  for (;;) {
+    switch (step.recoveryPoint) {
+      case "started": {
+        if (!payment) {
+          // A resumer that finds no payment: the request stopped before doing anything, so its key binds nothing.
+          if (request.card === null) return step.forget();
+          payment = await createPaymentResolvingEarlier(deps, request);
+        }
+        await step.advance("payment_created");
+        deps.checkpoint?.("payment_created");
+        break;
+      }
+      case "payment_created": {
+        const created = committedRow(payment, "payment", step.recoveryPoint);
+        if (created.status !== "pending") return outcomeOf(created);
+        // Recorded *before* the provider is asked: from here on, a resumer must find out what the provider did.
+        if (request.card !== null) {
+          await step.advance("charge_attempted");
+          break;
+        }
+        return outcomeOf(await settlePayment(deps.db, created, await askProvider(deps, request, created)));
+      }
+      case "charge_attempted": {
+        const attempted = committedRow(payment, "payment", step.recoveryPoint);
+        if (attempted.status !== "pending") return outcomeOf(attempted);
+        const settlement = await askProvider(deps, request, attempted);
+        deps.checkpoint?.("charge_attempted");
+        return outcomeOf(await settlePayment(deps.db, attempted, settlement));
+      }
+      case "finished":
+        throw finishedWorkRan("payment", request.requestKey);
+    }
   }
-  if (step.recoveryPoint === "started") {
-    await step.advance("payment_created");
-    deps.checkpoint?.("payment_created");
-  }
-  if (payment.status !== "pending") return outcomeOf(payment);
-
-  const settlement = await chargeOrFence(deps, request, payment, step);
-  deps.checkpoint?.("charge_attempted");
-  return outcomeOf(await settlePayment(deps.db, payment, settlement));
 }
 
 export const payProcedurePath = "payments.pay";
@@ -298,6 +326,6 @@ export function resumePayment(deps: PaymentDependencies, payment: Payment) {
       procedurePath: payProcedurePath,
       fingerprint: { input: paymentFingerprintInput({ orderId: payment.orderId, card: payment.cardLast4 }) },
     },
-    (step) => pay({ ...deps, checkpoint: undefined }, request, step),
+    (step: PaymentStep) => pay({ ...deps, checkpoint: undefined }, request, step),
   );
 }

@@ -16,10 +16,11 @@ import { appError } from "../errors";
 import { type IdempotencySettings, type LeasedStep, merchantScope } from "../idempotency";
 import { type PaymentProvider, type ProviderRefund, ProviderRejectedError } from "./payment-provider";
 import { providerKeyFor, providerTrouble } from "./payments";
-import { resumeUnderKey } from "./resume";
+import { committedRow, finishedWorkRan, resumeUnderKey } from "./resume";
 
-/** The recovery points of a refund, in order. */
+/** The recovery points of a refund, in order: each names the last phase committed, and where a resumer starts. */
 export type RefundRecoveryPoint = "started" | "refund_reserved" | "refund_attempted" | "finished";
+export type RefundStep = LeasedStep<RefundRecoveryPoint>;
 
 export interface RefundView {
   id: number;
@@ -173,15 +174,19 @@ function outcomeOf(refund: Refund): { refund: RefundView } {
   });
 }
 
-/** Phase 2: the refund (or, for a resumer, the fence), as a settlement. */
-async function refundOrFence(deps: RefundDependencies, request: RefundRequest, refund: Refund, step: LeasedStep) {
+/**
+ * The provider's answer for the refund's key, as a settlement: the refund made, or, for a resumer, the fence (the
+ * key cancelled, returning any refund made with it).
+ */
+async function askProvider(
+  deps: RefundDependencies,
+  request: RefundRequest,
+  refund: Refund,
+): Promise<RefundSettlement> {
   try {
     if (request.resuming) return settlementOf(await deps.provider.cancelRefund(refund.providerKey));
-    if (step.recoveryPoint !== "refund_attempted") await step.advance("refund_attempted");
     const [payment] = await deps.db.select().from(payments).where(eq(payments.id, refund.paymentId));
-    if (!payment?.providerChargeId) {
-      return { status: "failed", failureCode: "no_provider_charge" } satisfies RefundSettlement;
-    }
+    if (!payment?.providerChargeId) return { status: "failed", failureCode: "no_provider_charge" };
     return settlementOf(
       await deps.provider.refund(refund.providerKey, {
         chargeId: payment.providerChargeId,
@@ -189,18 +194,19 @@ async function refundOrFence(deps: RefundDependencies, request: RefundRequest, r
       }),
     );
   } catch (error) {
-    if (error instanceof ProviderRejectedError) {
-      return { status: "failed", failureCode: error.type } satisfies RefundSettlement;
-    }
+    if (error instanceof ProviderRejectedError) return { status: "failed", failureCode: error.type };
     return providerTrouble(error, "refund");
   }
 }
 
-/** Runs (or resumes) a refund from `step.recoveryPoint`. */
+/**
+ * Runs (or resumes) a refund: one phase per recovery point, each committed and recorded before the next, from
+ * wherever `step.recoveryPoint` says the last attempt got to.
+ */
 export async function refund(
   deps: RefundDependencies,
   request: RefundRequest,
-  step: LeasedStep,
+  step: RefundStep,
 ): Promise<{ refund: RefundView }> {
   let row = await refundOfRequest(deps.db, request.requestKey);
   if (row && row.paymentId !== request.paymentId) {
@@ -210,13 +216,35 @@ export async function refund(
       `This idempotency key was already used to refund payment ${row.paymentId}. Use a new key for a new refund.`,
     );
   }
-  if (!row) {
-    if (request.resuming) return step.forget();
-    row = await reserveResolvingPending(deps, request);
+  for (;;) {
+    switch (step.recoveryPoint) {
+      case "started": {
+        if (!row) {
+          if (request.resuming) return step.forget();
+          row = await reserveResolvingPending(deps, request);
+        }
+        await step.advance("refund_reserved");
+        break;
+      }
+      case "refund_reserved": {
+        const reserved = committedRow(row, "refund", step.recoveryPoint);
+        if (reserved.status !== "pending") return outcomeOf(reserved);
+        // Recorded *before* the provider is asked: from here on, a resumer must find out what the provider did.
+        if (!request.resuming) {
+          await step.advance("refund_attempted");
+          break;
+        }
+        return outcomeOf(await settleRefund(deps.db, reserved, await askProvider(deps, request, reserved)));
+      }
+      case "refund_attempted": {
+        const attempted = committedRow(row, "refund", step.recoveryPoint);
+        if (attempted.status !== "pending") return outcomeOf(attempted);
+        return outcomeOf(await settleRefund(deps.db, attempted, await askProvider(deps, request, attempted)));
+      }
+      case "finished":
+        throw finishedWorkRan("refund", request.requestKey);
+    }
   }
-  if (step.recoveryPoint === "started") await step.advance("refund_reserved");
-  if (row.status !== "pending") return outcomeOf(row);
-  return outcomeOf(await settleRefund(deps.db, row, await refundOrFence(deps, request, row, step)));
 }
 
 export const refundProcedurePath = "payments.refund";
@@ -251,7 +279,7 @@ export function resumeRefund(deps: RefundDependencies, pending: Refund) {
       procedurePath: refundProcedurePath,
       fingerprint: { input: { paymentId: pending.paymentId, amountCents: pending.amountCents } },
     },
-    (step) => refund(deps, request, step),
+    (step: RefundStep) => refund(deps, request, step),
   );
 }
 

@@ -30,10 +30,10 @@ export type ResumeOutcome = "finished" | "forgotten" | "held";
  * original holder's lease is live (it is still running); a stored outcome, success or final error, is "finished".
  * Transient failures (503, 504) are thrown: the key keeps its recovery point for the next try.
  */
-export async function resumeUnderKey(
+export async function resumeUnderKey<Point extends string>(
   settings: IdempotencySettings,
   request: ResumableRequest,
-  work: (step: LeasedStep) => Promise<unknown>,
+  work: (step: LeasedStep<Point>) => Promise<unknown>,
 ): Promise<{ outcome: ResumeOutcome; retryAfterMs?: number }> {
   const fingerprint =
     "value" in request.fingerprint
@@ -69,4 +69,15 @@ export function heldByEarlier(what: string, retryAfterMs: number): TRPCError {
     `${what} is still in progress. Retry in ${Math.ceil(retryAfterMs / 1000)} s; nothing will be done twice.`,
     { retryable: true, retryAfterMs },
   );
+}
+
+/** Past "started", the business row that phase committed before its recovery point was recorded. */
+export function committedRow<Row>(row: Row | undefined, what: string, recoveryPoint: string): Row {
+  if (!row) throw new Error(`No ${what} row for a ${what} recorded at ${recoveryPoint}`);
+  return row;
+}
+
+/** A finished key replays its stored outcome: work that is handed one is a bug in the layer. */
+export function finishedWorkRan(what: string, key: string): Error {
+  return new Error(`The ${what} under key ${key} is finished: its key replays, its work never runs again`);
 }
