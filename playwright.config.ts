@@ -1,7 +1,7 @@
 import { defineConfig } from "@playwright/test";
 
 export const e2ePort = Number(process.env.E2E_PORT ?? 3100);
-/** A second `next start` on the same database, for retries that land on another server. */
+/** A second production server on the same database, for retries that land on another server. */
 export const e2eSecondPort = e2ePort + 1;
 export const e2eProviderPort = e2ePort + 2;
 /** Servers a test starts and crashes on its own (3110–3119). */

@@ -43,6 +43,9 @@ export function openDatabase(url: string, options: PoolOptions = {}): DatabaseHa
     connectTimeout: 5_000,
     enableKeepAlive: true,
     multipleStatements: options.multipleStatements ?? false,
+    // mysql2 captures a stack trace on every query, to show where a failing one was sent from: measured at 5.5 %
+    // of a first execution's CPU. Errors keep their code and message, which is what the app and its logs use.
+    trace: false,
   });
   const lockWait = Math.max(1, Math.ceil(options.lockWaitTimeoutSeconds ?? 2));
   pool.pool.on("connection", (connection) => {

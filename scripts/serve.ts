@@ -8,10 +8,11 @@ import { loadLocalEnv } from "./local-env";
 loadLocalEnv();
 const port = process.env.PORT ?? "3000";
 const children: ChildProcess[] = [
-  spawn("node_modules/.bin/tsx", ["provider/main.ts"], { stdio: "inherit" }),
-  spawn("node_modules/.bin/next", ["start", "-p", port], {
+  spawn(process.execPath, ["--import", "tsx", "provider/main.ts"], { stdio: "inherit" }),
+  // One server process per core on one port (server/main.ts); SERVER_PROCESSES chooses another number.
+  spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
     stdio: "inherit",
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
+    env: { ...process.env, PORT: port, NEXT_TELEMETRY_DISABLED: "1" },
   }),
 ];
 console.log(`Exactly Once Checkout: http://localhost:${port}`);

@@ -97,8 +97,7 @@ export function startBackgroundWork(deps: BackgroundDependencies): () => Promise
 
 /**
  * This server's background loop. It opens its own small pool, store and Redis connection rather than sharing the
- * request handlers': Next bundles instrumentation apart from the routes, so a shared object would be built from
- * one bundle's copy of a class and checked against the other's (`instanceof` then fails, and a 503 became a 500).
+ * request handlers', so that background passes never wait behind a burst of requests for a connection.
  */
 export function startAppBackgroundWork(env: Env): () => Promise<void> {
   const database = openDatabase(env.DATABASE_URL, {

@@ -58,6 +58,14 @@ export const envSchema = z.object({
   RATE_LIMIT_SESSIONS_PER_MINUTE: z.coerce.number().int().min(0).default(30),
   /** Merchant sign-in attempts per hour per email and per client address; 0 turns the limit off. */
   RATE_LIMIT_LOGINS_PER_HOUR: z.coerce.number().int().min(0).default(20),
+  /** The port the server listens on, and the address (all interfaces when unset). */
+  PORT: z.coerce.number().int().min(1).max(65_535).default(3000),
+  LISTEN_HOST: z.string().optional(),
+  /**
+   * How many server processes share the port (node:cluster; a primary restarts any that dies). Unset: one per
+   * core. 1 runs a single process with no primary, as `npm run dev` does.
+   */
+  SERVER_PROCESSES: z.coerce.number().int().min(1).max(64).optional(),
   /** Tests only: lets a request ask the server to crash at a named point (header x-fault-crash-at). */
   ENABLE_FAULT_INJECTION: z.enum(["true", "false"]).default("false"),
   /** Benchmarks only: exposes the unguarded baseline procedures of the `bench` router. */

@@ -15,6 +15,7 @@ import {
   RedisIdempotencyStore,
 } from "./idempotency";
 import { appRedis } from "./redis";
+import { shareWithSiblingProcesses } from "./shared-replay-cache";
 
 // One store and one replay cache per process, shared by every request (and kept across dev-mode reloads).
 const holder = globalThis as typeof globalThis & {
@@ -25,7 +26,10 @@ const holder = globalThis as typeof globalThis & {
 /** The process's idempotency settings, from the environment. */
 export function idempotencySettings(db: Database, env: Env): IdempotencySettings<Executor> {
   holder.idempotencyStore ??= storeFor(db, env, appRedis, () => storeTransactionDatabase().db);
-  holder.completedRecords ??= new CompletedRecordCache();
+  if (!holder.completedRecords) {
+    holder.completedRecords = new CompletedRecordCache();
+    shareWithSiblingProcesses(holder.completedRecords);
+  }
   return { ...timings(env), store: holder.idempotencyStore, completed: holder.completedRecords };
 }
 

@@ -1,6 +1,6 @@
 /**
  * A production server whose log reader dies (the supervisor that piped its output is killed) must not spin:
- * before instrumentation.ts stopped it, such a server wrote "write EPIPE" to its broken stderr about 3,000
+ * before server/main.ts stopped it, such a server wrote "write EPIPE" to its broken stderr about 3,000
  * times a second, forever, at half a core.
  */
 import { spawn } from "node:child_process";
@@ -10,11 +10,12 @@ import { testProviderApiKey, testSessionSecret } from "@/testing/app-server";
 
 const port = 3273;
 
-/** A parent that starts `next start` with piped output and reports the child's pid, then lives until killed. */
+/** A parent that starts the server (as `npm start` does) with piped output, reports its pid, and lives on. */
 const supervisor = `
 const { spawn } = require("node:child_process");
-const child = spawn("node_modules/.bin/next", ["start", "-p", "${port}", "-H", "127.0.0.1"], {
+const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
   stdio: ["ignore", "pipe", "pipe"],
+  env: { ...process.env, PORT: "${port}", LISTEN_HOST: "127.0.0.1", SERVER_PROCESSES: "1" },
 });
 child.stdout.resume();
 child.stderr.resume();

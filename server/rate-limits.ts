@@ -4,7 +4,7 @@
  *
  * Who a client is: a guest by its session, a merchant by its account, and a client without a session (asking
  * for a new one, or signing in) by its address. The address is the first hop of X-Forwarded-For, which
- * `next start` fills in from the socket when the request does not bring one; deployed behind a proxy, that proxy
+ * the server fills in from the socket when the request does not bring one; deployed behind a proxy, that proxy
  * must set the header itself (overwrite, not append), or clients can pick their own address.
  */
 import { lt } from "drizzle-orm";

@@ -1,17 +1,17 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { GET, POST } from "@/app/api/trpc/[trpc]/route";
+import { handleApiRequest } from "@/server/http/api";
 import { maxBatchSize, maxBodyBytes } from "./request-guards";
 
 const shop = "http://shop.test";
 
 async function guestCookie(): Promise<string> {
-  const response = await GET(new Request(`${shop}/api/trpc/session.me`));
+  const response = await handleApiRequest(new Request(`${shop}/api/trpc/session.me`));
   return (response.headers.get("set-cookie") ?? "").split(";")[0] as string;
 }
 
 function place(body: BodyInit, headers: Record<string, string> = {}) {
-  return POST(
+  return handleApiRequest(
     new Request(`${shop}/api/trpc/orders.place`, {
       method: "POST",
       headers: { "content-type": "application/json", ...headers },
@@ -31,7 +31,7 @@ describe("API request bounds", () => {
   });
 
   it("accepts a write from the host the browser asked for, whatever URL the server sees itself at", async () => {
-    // `next start` hands route handlers a URL on its own host name (localhost) while the browser used 127.0.0.1.
+    // A server may see itself at another host name (localhost) than the one the browser used (127.0.0.1).
     const headers = { cookie: await guestCookie(), host: "127.0.0.1:3000", origin: "http://127.0.0.1:3000" };
     expect((await place(cart(), headers)).status).toBe(200);
     const foreign = { ...headers, origin: "http://127.0.0.1:4000" };
@@ -67,14 +67,14 @@ describe("API request bounds", () => {
 
   it("refuses a batch larger than the cap with 400", async () => {
     const paths = Array.from({ length: maxBatchSize + 1 }, () => "session.me").join(",");
-    const response = await GET(new Request(`${shop}/api/trpc/${paths}?batch=1`));
+    const response = await handleApiRequest(new Request(`${shop}/api/trpc/${paths}?batch=1`));
     expect(response.status).toBe(400);
   });
 });
 
 describe("the benchmark's baselines", () => {
   it("are not served unless ENABLE_BENCH_PROCEDURES=true: an unguarded write is a 404", async () => {
-    const response = await POST(
+    const response = await handleApiRequest(
       new Request(`${shop}/api/trpc/bench.placeOrderUnguarded`, {
         method: "POST",
         headers: { "content-type": "application/json", cookie: await guestCookie() },

@@ -32,21 +32,19 @@ function jsonDepth(text: string): number {
   return deepest;
 }
 
-/** Reads at most `limit` bytes of the body; null when it is longer. */
-async function boundedBody(req: Request, limit: number): Promise<Uint8Array | null> {
-  if (!req.body) return new Uint8Array();
-  const chunks: Uint8Array[] = [];
+/** Reads at most `limit` bytes of a body; null when it is longer. */
+export async function boundedBody(chunks: AsyncIterable<Uint8Array>, limit: number): Promise<Uint8Array | null> {
+  const read: Uint8Array[] = [];
   let size = 0;
-  for await (const chunk of req.body as unknown as AsyncIterable<Uint8Array>) {
+  for await (const chunk of chunks) {
     size += chunk.byteLength;
     if (size > limit) return null;
-    chunks.push(chunk);
+    read.push(chunk);
   }
-  return Buffer.concat(chunks);
+  return Buffer.concat(read);
 }
 
-function isOwnOrigin(origin: string, req: Request): boolean {
-  const host = req.headers.get("host") ?? new URL(req.url).host;
+function isOwnOrigin(origin: string, host: string): boolean {
   try {
     return new URL(origin).host === host;
   } catch {
@@ -54,25 +52,38 @@ function isOwnOrigin(origin: string, req: Request): boolean {
   }
 }
 
-/** The request to hand to tRPC (its body read and checked), or the refusal to answer with. */
-export async function guardApiRequest(req: Request, shopOrigins: readonly string[]): Promise<Request | Response> {
-  if (req.method !== "POST") return req;
+/**
+ * What the guards look at: the method, the headers, the host the client asked for, and the body as read within
+ * its bound (null: too long).
+ */
+export interface ApiCall {
+  method: string;
+  headers: Headers;
+  host: string;
+  body: Uint8Array | null;
+}
+
+/** The refusal to answer a call with, or null when it is within every bound. */
+export function refusalOf(call: ApiCall, shopOrigins: readonly string[]): Response | null {
+  if (call.method !== "POST") return null;
   // Browsers send Origin on every POST: one from another site is a cross-site write (CSRF). Clients that are not
   // browsers (curl, servers) send none and are not at risk. The page's own origin is the host the browser asked
   // for (its Host header, which no page can set); behind a proxy that rewrites Host, the shop's public origins
   // come from APP_ORIGINS.
-  const origin = req.headers.get("origin");
-  if (origin !== null && !isOwnOrigin(origin, req) && !shopOrigins.includes(origin)) {
+  const origin = call.headers.get("origin");
+  if (origin !== null && !isOwnOrigin(origin, call.host) && !shopOrigins.includes(origin)) {
     return refusal(403, "FORBIDDEN", "Requests that change something must come from this shop's own pages.");
   }
-  const declared = Number(req.headers.get("content-length") ?? 0);
-  const body = declared > maxBodyBytes ? null : await boundedBody(req, maxBodyBytes);
-  if (body === null) {
+  if (call.body === null) {
     return refusal(413, "PAYLOAD_TOO_LARGE", `The request body is larger than ${maxBodyBytes / 1024} KiB.`);
   }
-  const text = new TextDecoder().decode(body);
-  if (jsonDepth(text) > maxJsonDepth) {
+  if (jsonDepth(new TextDecoder().decode(call.body)) > maxJsonDepth) {
     return refusal(400, "BAD_REQUEST", `The request body nests deeper than ${maxJsonDepth} levels.`);
   }
-  return new Request(req.url, { method: req.method, headers: req.headers, body: text });
+  return null;
+}
+
+/** A body declared longer than the bound is not read at all. */
+export function declaredTooLong(headers: Headers): boolean {
+  return Number(headers.get("content-length") ?? 0) > maxBodyBytes;
 }

@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { count, eq } from "drizzle-orm";
 import { describe, expect, inject, it } from "vitest";
-import { GET, POST } from "@/app/api/trpc/[trpc]/route";
 import { openDatabase } from "@/db/client";
 import { customers } from "@/db/schema";
+import { handleApiRequest } from "@/server/http/api";
 import {
   readCookie,
   sessionCookie,
@@ -59,7 +59,7 @@ describe("signed guest session", () => {
 
 describe("session.me over the route handler", () => {
   const call = (cookie?: string) =>
-    GET(new Request("http://shop.test/api/trpc/session.me", { headers: cookie ? { cookie } : {} }));
+    handleApiRequest(new Request("http://shop.test/api/trpc/session.me", { headers: cookie ? { cookie } : {} }));
 
   it("creates a customer and sets a signed, HttpOnly cookie on a first visit", async () => {
     const response = await call();
@@ -99,14 +99,14 @@ describe("session.me over the route handler", () => {
     try {
       const before = await customerCount();
       const paths = Array.from({ length: 5 }, () => "session.me").join(",");
-      const visits = await GET(new Request(`http://shop.test/api/trpc/${paths}?batch=1`));
+      const visits = await handleApiRequest(new Request(`http://shop.test/api/trpc/${paths}?batch=1`));
       expect(visits.status).toBe(200);
       expect(await customerCount()).toBe(before);
 
       const first = await call();
       const cookie = (first.headers.get("set-cookie") ?? "").split(";")[0] as string;
       const { customerId } = (await first.json()).result.data;
-      const placed = await POST(
+      const placed = await handleApiRequest(
         new Request("http://shop.test/api/trpc/orders.place", {
           method: "POST",
           headers: { "content-type": "application/json", cookie },

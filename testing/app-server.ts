@@ -1,4 +1,7 @@
-/** Starts the production build (`next start`) as a child process, the way it runs for real. */
+/**
+ * Starts the production build as a child process, with the server entry `npm start` runs (server/main.ts). One
+ * server process by default, so a test that crashes it sees it die; `processes` runs several behind a primary.
+ */
 import { randomBytes } from "node:crypto";
 import { type ChildService, startChildService } from "./child-service";
 
@@ -14,15 +17,22 @@ export const testSessionSecret = randomBytes(32).toString("base64url");
 process.env.PROVIDER_API_KEY ??= randomBytes(32).toString("base64url");
 export const testProviderApiKey = process.env.PROVIDER_API_KEY;
 
-export async function startAppServer(options: { port: number; env: Record<string, string> }): Promise<AppServer> {
+export async function startAppServer(options: {
+  port: number;
+  env: Record<string, string>;
+  processes?: number;
+}): Promise<AppServer> {
   const service = await startChildService({
-    name: `next start on port ${options.port}`,
-    command: "node_modules/.bin/next",
-    args: ["start", "-p", String(options.port), "-H", "127.0.0.1"],
+    name: `app server on port ${options.port}`,
+    command: process.execPath,
+    args: ["--import", "tsx", "server/main.ts"],
     env: {
       ...process.env,
       NEXT_TELEMETRY_DISABLED: "1",
       NODE_ENV: "production",
+      PORT: String(options.port),
+      LISTEN_HOST: "127.0.0.1",
+      SERVER_PROCESSES: String(options.processes ?? 1),
       SESSION_SECRET: testSessionSecret,
       PROVIDER_API_KEY: testProviderApiKey,
       // Tests start hundreds of sessions from one address; the security suite turns the limits on itself.

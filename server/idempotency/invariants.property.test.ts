@@ -7,9 +7,9 @@ import { randomUUID } from "node:crypto";
 import { and, count, eq } from "drizzle-orm";
 import fc from "fast-check";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { GET, POST } from "@/app/api/trpc/[trpc]/route";
 import { openDatabase } from "@/db/client";
 import { orders } from "@/db/schema";
+import { handleApiRequest } from "@/server/http/api";
 
 const database = openDatabase(inject("databaseUrl"));
 afterAll(() => database.close());
@@ -17,13 +17,13 @@ afterAll(() => database.close());
 const carts = [{ items: [{ productId: 1, quantity: 1 }] }, { items: [{ productId: 2, quantity: 3 }] }];
 
 async function newCustomer(): Promise<{ cookie: string; customerId: string }> {
-  const response = await GET(new Request("http://shop.test/api/trpc/session.me"));
+  const response = await handleApiRequest(new Request("http://shop.test/api/trpc/session.me"));
   const cookie = (response.headers.get("set-cookie") ?? "").split(";")[0] as string;
   return { cookie, customerId: (await response.json()).result.data.customerId };
 }
 
 async function place(cookie: string, body: unknown) {
-  const response = await POST(
+  const response = await handleApiRequest(
     new Request("http://shop.test/api/trpc/orders.place", {
       method: "POST",
       headers: { "content-type": "application/json", cookie },

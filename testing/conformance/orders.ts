@@ -1,5 +1,5 @@
 /**
- * orders.place through HTTP against two production servers (`next start`) sharing one database and one
+ * orders.place through HTTP against two production servers (`npm start`) sharing one database and one
  * idempotency store, as the contract's outcome table (§2) says. Written once against the HTTP API; each store's
  * test file runs it: `describeOrderPlacement("MySQL", database, () => ({ serverA, serverB, storedKeys }))`.
  */
