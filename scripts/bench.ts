@@ -240,8 +240,11 @@ try {
   console.log(`replay / first execution    ${verdict("replay", "first", 1.5)}`);
   console.log(`replay / trivial write      ${verdict("replay", "trivial", 0.8)}`);
   console.log(`replay / ceiling            ${verdict("replay", "ceiling", 0.8)}`);
-  const firstP99 = median(samples.first).p99;
-  console.log(`orders.place first p99      ${firstP99} ms (goal ≤ 150 ms: ${firstP99 <= 150 ? "met" : "NOT met"})`);
+  const firstP99s = samples.first.map((phase) => phase.p99).sort((a, b) => a - b);
+  const firstP99 = firstP99s[Math.floor(firstP99s.length / 2)] as number;
+  console.log(
+    `orders.place first p99      ${firstP99} ms, median of the rounds (goal ≤ 150 ms: ${firstP99 <= 150 ? "met" : "NOT met"}; rounds sorted: ${firstP99s.join(" ")})`,
+  );
   console.log(
     `duplicate storm: ${stormSequence.length} requests for ${stormKeys} keys -> ${storm.ordersCreated} orders created, ` +
       `${stormSequence.length - storm.ordersCreated} duplicates prevented, ${duplicateOrders} duplicate orders (goal 0), ` +

@@ -34,10 +34,12 @@ describe("environment validation", () => {
   });
 
   it("stops the production server at start-up with one clear line", async () => {
-    const server = spawn("node_modules/.bin/next", ["start", "-p", "3999", "-H", "127.0.0.1"], {
+    const server = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
       env: {
         PATH: process.env.PATH ?? "",
         NODE_ENV: "production",
+        PORT: "3999",
+        LISTEN_HOST: "127.0.0.1",
         NEXT_TELEMETRY_DISABLED: "1",
         ...valid,
         SESSION_SECRET: "too-short",

@@ -93,15 +93,10 @@ export async function serveApi(req: IncomingMessage, res: ServerResponse): Promi
   const host = headers.get("host") ?? "";
   const hasBody = method !== "GET" && method !== "HEAD";
   const body = await readBody(headers, hasBody ? req : null);
-  // Aborted when the client goes away before its answer is complete.
-  const gone = new AbortController();
-  res.once("close", () => {
-    if (!res.writableFinished) gone.abort();
-  });
   const response = await answer(
     `http://${host || "localhost"}${req.url}`,
     { method, headers, host, body },
-    gone.signal,
+    wantsEvents(headers) ? abortedWhenGone(res) : undefined,
   );
 
   res.statusCode = response.status;
