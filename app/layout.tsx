@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import { connection } from "next/server";
 import type { ReactNode } from "react";
+import { env } from "@/server/env";
 import { Providers } from "@/ui/providers";
 import "./globals.css";
 
@@ -24,6 +25,11 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
           </a>
           <span className="masthead__promise">Charged once. Always.</span>
           <nav aria-label="Site">
+            {env().ENABLE_LAB === "true" && (
+              <a className="masthead__link" href="/lab">
+                Idempotency lab
+              </a>
+            )}
             <a className="masthead__link" href="/admin">
               Merchant admin
             </a>

@@ -277,3 +277,42 @@ export const reconciliationRepairs = mysqlTable("reconciliation_repairs", {
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });
+
+/*
+ * The training lab's own tables (server/lab/). The lab's unprotected twin writes here and nowhere else: no key, no
+ * unique constraint, so a trainee can watch a duplicate happen without it ever touching the shop's data.
+ */
+
+/** An order as the unprotected twin places it: one row per request that reached it, duplicates included. */
+export const labOrders = mysqlTable(
+  "lab_orders",
+  {
+    id: bigint("id", { mode: "number", unsigned: true }).autoincrement().primaryKey(),
+    /** The trainee's guest id (the lab session's subject). */
+    labSession: char("lab_session", { length: 36 }).notNull(),
+    /** One run of one scenario. */
+    run: char("run", { length: 36 }).notNull(),
+    totalCents: int("total_cents").notNull(),
+    createdAt: createdAt(),
+  },
+  (table) => [index("lab_orders_run").on(table.labSession, table.run)],
+);
+
+/** One attempt, as the lab's timeline shows it: who sent it, which process served it, and how it ended. */
+export const labEvents = mysqlTable(
+  "lab_events",
+  {
+    id: bigint("id", { mode: "number", unsigned: true }).autoincrement().primaryKey(),
+    labSession: char("lab_session", { length: 36 }).notNull(),
+    run: varchar("run", { length: 36 }),
+    side: mysqlEnum("side", ["unprotected", "protected"]).notNull(),
+    tab: varchar("tab", { length: 64 }),
+    servedBy: varchar("served_by", { length: 128 }).notNull(),
+    procedurePath: varchar("procedure_path", { length: 64 }).notNull(),
+    idempotencyKey: varchar("idempotency_key", { length: 255 }),
+    httpStatus: int("http_status").notNull(),
+    outcome: varchar("outcome", { length: 64 }).notNull(),
+    createdAt: createdAt(),
+  },
+  (table) => [index("lab_events_session").on(table.labSession, table.id)],
+);

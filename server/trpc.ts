@@ -19,6 +19,8 @@ import {
   withIdempotencyKey,
 } from "./idempotency/procedure";
 import { idempotencySettings } from "./idempotency-settings";
+import { labFaultOf } from "./lab/faults";
+import { labGuestOf } from "./lab/session";
 import { clientAddress, consumeRateLimit } from "./rate-limits";
 import { findMerchant } from "./services/merchants";
 import {
@@ -171,7 +173,10 @@ export const adminProcedure = publicProcedure.use(async ({ ctx, type, next }) =>
 function idempotencyWiring(ctx: Context, path: string): IdempotencyWiring<Executor> {
   return {
     settings: idempotencySettings(ctx.db, ctx.env),
-    checkpoint: (point) => crashIfRequested(ctx.reqHeaders, path, point),
+    checkpoint: (point) => {
+      crashIfRequested(ctx.reqHeaders, path, point);
+      if (point === "claimed") return holdIfTheLabAsks(ctx.reqHeaders, ctx.env);
+    },
     toClientError: asAppError,
   };
 }
@@ -215,3 +220,18 @@ export function adminIdempotentProcedure<Shape extends z.ZodRawShape>(
     return next({ ctx: { idempotency: idempotencyOfCall(call, wiring, options) } });
   });
 }
+
+/** The lab's slow first attempt: a lab request may ask to hold its key once claimed (server/lab/faults.ts). */
+async function holdIfTheLabAsks(headers: Headers, settings: Context["env"]): Promise<void> {
+  const fault = labFaultOf(headers);
+  if (fault?.kind !== "hold" || labGuestOf(headers, settings) === null) return;
+  await new Promise((resolve) => setTimeout(resolve, fault.ms));
+}
+
+/** The training lab's own procedures: a guest who opened the lab (server/lab/session.ts), 401 otherwise. */
+export const labProcedure = customerProcedure.use(({ ctx, next }) => {
+  if (labGuestOf(ctx.reqHeaders, ctx.env) !== ctx.customerId) {
+    throw new TRPCError({ code: "UNAUTHORIZED", message: "Open the lab at /lab first: it starts a lab session." });
+  }
+  return next();
+});

@@ -7,11 +7,17 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+import { appDatabase } from "../db";
 import { env } from "../env";
+import { idempotencyKeyHeader, replayedHeader } from "../idempotency/key";
+import { outcomeOfAnswer, recordLabEvent } from "../lab/events";
+import { type LabFault, labFaultOf, labRunHeader, labTabHeader } from "../lab/faults";
+import { labGuestOf } from "../lab/session";
 import { type ApiCall, boundedBody, declaredTooLong, maxBatchSize, maxBodyBytes, refusalOf } from "../request-guards";
-import { appRouter, benchmarkedAppRouter } from "../root";
+import { servedRouter } from "../root";
 import { createContext } from "../trpc";
 import { securityHeaders } from "./security-headers";
+import { servedBy } from "./served-by";
 
 export const apiPath = "/api/trpc";
 
@@ -29,7 +35,7 @@ function answer(url: string, call: ApiCall, signal?: AbortSignal): Promise<Respo
   return fetchRequestHandler({
     endpoint: apiPath,
     req,
-    router: env().ENABLE_BENCH_PROCEDURES === "true" ? benchmarkedAppRouter : appRouter,
+    router: servedRouter(env()),
     createContext,
     maxBatchSize,
     onError({ error, path }) {
@@ -79,6 +85,38 @@ function abortedWhenGone(res: ServerResponse): AbortSignal {
   return gone.signal;
 }
 
+/** The lab's own procedure that stands for the unprotected side; every other lab procedure is the lab's machinery. */
+const unprotectedTwin = "lab.placeOrderUnprotected";
+
+/**
+ * An attempt of a lab scenario: a shop procedure (the protected side) or the unprotected twin, called by a lab
+ * session. It goes on the lab's timeline, and it may ask for a fault (server/lab/faults.ts). Anything else is an
+ * ordinary call: its fault header is ignored and nothing is recorded.
+ */
+function labCallOf(headers: Headers, url: string): { fault: LabFault | null; record: Recorder } | null {
+  const procedurePath = /^\/api\/trpc\/([\w.]+)(?:\?|$)/.exec(url)?.[1];
+  if (!procedurePath || (procedurePath.startsWith("lab.") && procedurePath !== unprotectedTwin)) return null;
+  const labGuest = labGuestOf(headers, env());
+  if (labGuest === null) return null;
+  return {
+    fault: labFaultOf(headers),
+    record: (httpStatus, outcome) =>
+      recordLabEvent(appDatabase().db, {
+        labSession: labGuest,
+        run: headers.get(labRunHeader)?.slice(0, 36) ?? null,
+        side: procedurePath === unprotectedTwin ? "unprotected" : "protected",
+        tab: headers.get(labTabHeader)?.slice(0, 64) ?? null,
+        servedBy,
+        procedurePath,
+        idempotencyKey: headers.get(idempotencyKeyHeader)?.slice(0, 255) ?? null,
+        httpStatus,
+        outcome,
+      }).catch((error: unknown) => console.error("lab: an attempt could not be recorded:", error)),
+  };
+}
+
+type Recorder = (httpStatus: number, outcome: string) => Promise<void>;
+
 /**
  * Serves an API call arriving at Node's HTTP server. The body is read straight from the socket and handed to one
  * `Request`; the answer is written in one piece, or streamed when it comes in parts (subscriptions).
@@ -91,6 +129,12 @@ export async function serveApi(req: IncomingMessage, res: ServerResponse): Promi
     headers.set("x-forwarded-for", req.socket.remoteAddress);
   }
   const host = headers.get("host") ?? "";
+  const lab = labCallOf(headers, req.url ?? "");
+  if (lab?.fault?.kind === "lose-request") {
+    await lab.record(0, "request lost before the server: nothing ran");
+    req.socket.destroy();
+    return;
+  }
   const hasBody = method !== "GET" && method !== "HEAD";
   const body = await readBody(headers, hasBody ? req : null);
   const response = await answer(
@@ -98,6 +142,23 @@ export async function serveApi(req: IncomingMessage, res: ServerResponse): Promi
     { method, headers, host, body },
     wantsEvents(headers) ? abortedWhenGone(res) : undefined,
   );
+  if (lab) {
+    const outcome = outcomeOfAnswer(response.status, response.headers.get(replayedHeader) === "true");
+    await lab.record(
+      response.status,
+      lab.fault?.kind === "lose-response" ? `${outcome}, then the answer was lost` : outcome,
+    );
+    // A browser silently sends a request again when a reused connection fails before any answer: each lab
+    // attempt gets a connection of its own, so that the attempts a trainee sees are the ones the page made.
+    res.setHeader("connection", "close");
+    if (lab.fault?.kind === "lose-response") {
+      // The answer starts (so the browser does not send it again) and the connection drops before its body.
+      res.writeHead(response.status, { "content-type": "application/json", "content-length": "1024" });
+      res.flushHeaders();
+      req.socket.destroy();
+      return;
+    }
+  }
 
   res.statusCode = response.status;
   for (const { key, value } of apiHeaders) res.setHeader(key, value);

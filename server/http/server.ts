@@ -4,12 +4,9 @@
  * served it (`X-Served-By`), so a trainee or a test can see which of several processes answered.
  */
 import { createServer, type Server } from "node:http";
-import { hostname } from "node:os";
 import next from "next";
 import { apiPath, serveApi } from "./api";
-
-export const servedByHeader = "x-served-by";
-export const servedBy = `${hostname()}/${process.pid}`;
+import { servedBy, servedByHeader } from "./served-by";
 
 function isApiRequest(url: string | undefined): boolean {
   return url !== undefined && (url.startsWith(`${apiPath}/`) || url === apiPath || url.startsWith(`${apiPath}?`));

@@ -40,8 +40,8 @@ export type WithIdempotency<T> = T & { idempotency: IdempotencyMeta };
 export interface ExecutionHooks {
   /** Called when an answer is a replay (the HTTP side sets Idempotent-Replayed). */
   onReplay?(): void;
-  /** Named points of the protocol, where tests may inject a crash. */
-  checkpoint?(point: "claimed" | "before-commit"): void;
+  /** Named points of the protocol, where tests may inject a crash and the lab a delay. */
+  checkpoint?(point: "claimed" | "before-commit"): void | Promise<void>;
 }
 
 /**
@@ -226,9 +226,9 @@ export class IdempotentExecution<Business = unknown> {
 
     const { store, errors } = this.settings;
     const run = async (business: Business) => {
-      this.hooks.checkpoint?.("claimed");
+      await this.hooks.checkpoint?.("claimed");
       const body = JSON.stringify(await work(business));
-      this.hooks.checkpoint?.("before-commit");
+      await this.hooks.checkpoint?.("before-commit");
       return body;
     };
     const deadline = Date.now() + this.settings.waitMs;
@@ -276,7 +276,7 @@ export class IdempotentExecution<Business = unknown> {
     const claim = await this.claim(() => guarded(store.claim(this.request), errors));
     if ("completed" in claim) return this.replay(claim.completed);
     const { lease, record } = claim.granted;
-    this.hooks.checkpoint?.("claimed");
+    await this.hooks.checkpoint?.("claimed");
 
     const step: LeasedStep<Point> = {
       // Written only by this key's work, from its own union.

@@ -1,0 +1,64 @@
+/**
+ * The training lab, as a trainer runs it: every scenario both ways on one click, the numbers asserted
+ * (unprotected shows the duplicate, protected exactly one order), the timeline and the key inspector showing it.
+ */
+import { expect, type Page, test } from "@playwright/test";
+
+async function openLab(page: Page) {
+  await page.goto("/lab");
+  await expect(page.getByRole("heading", { name: "Scenarios" })).toBeVisible();
+}
+
+async function runBothWays(page: Page, scenarioId: string) {
+  const scenario = page.locator(`[data-scenario="${scenarioId}"]`);
+  await scenario.getByRole("button", { name: "Run both ways" }).click();
+  const created = (side: string) => scenario.locator(`tr[data-side="${side}"] [data-testid="orders-created"]`);
+  await expect(created("protected")).toBeVisible({ timeout: 20_000 });
+  return {
+    unprotected: Number(await created("unprotected").textContent()),
+    protected: Number(await created("protected").textContent()),
+    answers: (side: string) => scenario.locator(`tr[data-side="${side}"] td`).last(),
+  };
+}
+
+const expected: Record<string, { unprotected: number; protected: number; protectedAnswers: RegExp }> = {
+  "double-click": { unprotected: 2, protected: 1, protectedAnswers: /200.*200 \(replayed\)|200 \(replayed\).*200/ },
+  "lost-response": { unprotected: 2, protected: 1, protectedAnswers: /^no answer, 200 \(replayed\)$/ },
+  "lost-request": { unprotected: 1, protected: 1, protectedAnswers: /^no answer, 200$/ },
+  "slow-first": { unprotected: 2, protected: 1, protectedAnswers: /^409, 200, 200 \(replayed\)$/ },
+  "key-reuse": { unprotected: 2, protected: 1, protectedAnswers: /^200, 422$/ },
+};
+
+for (const [scenarioId, numbers] of Object.entries(expected)) {
+  test(`lab scenario ${scenarioId}: the unprotected twin shows the failure, the shop's path holds`, async ({
+    page,
+  }, testInfo) => {
+    await openLab(page);
+    const result = await runBothWays(page, scenarioId);
+    expect(result.unprotected, "orders the unprotected twin placed").toBe(numbers.unprotected);
+    expect(result.protected, "orders the shop placed under the run's key").toBe(numbers.protected);
+    await expect(result.answers("protected")).toHaveText(numbers.protectedAnswers);
+    await testInfo.attach(`${scenarioId} result`, {
+      body: await page.locator(`[data-scenario="${scenarioId}"]`).screenshot(),
+      contentType: "image/png",
+    });
+  });
+}
+
+test("the timeline shows each attempt live, with the process that served it, and the inspector shows the key", async ({
+  page,
+}) => {
+  await openLab(page);
+  await runBothWays(page, "lost-response");
+  const timeline = page.locator(".lab-timeline tbody");
+  await expect(timeline.locator('tr[data-side="protected"]', { hasText: "then the answer was lost" })).toHaveCount(1);
+  await expect(timeline.locator('tr[data-side="protected"]', { hasText: "replayed" })).toHaveCount(1);
+  await expect(timeline.locator('tr[data-side="unprotected"]')).toHaveCount(2);
+  await expect(timeline.locator("tr").first()).toContainText(/\/\d+/);
+
+  await page.getByRole("button", { name: "Look up" }).click();
+  const record = page.getByTestId("key-record");
+  await expect(record).toContainText("completed");
+  await expect(record).toContainText("orders.place");
+  await expect(record).toContainText('"kind":"success"');
+});

@@ -1,0 +1,73 @@
+/**
+ * The training lab's procedures (mounted only with ENABLE_LAB=true, server/root.ts). The protected side of every
+ * scenario is the shop's own procedures, called as they are; what lives here is the unprotected twin, the
+ * timeline, the key inspector and the counts a trainee checks.
+ */
+import { tracked } from "@trpc/server";
+import { z } from "zod";
+import { servedBy } from "../http/served-by";
+import { idempotencyKeySchema } from "../idempotency/key";
+import { idempotencySettings } from "../idempotency-settings";
+import { labEventsAfter } from "../lab/events";
+import { labCookieValue } from "../lab/session";
+import { countLabOrders, placeOrderUnprotected } from "../lab/twin";
+import { cartSchema, ordersPlacedWithKeys } from "../services/orders";
+import { labSession, sessionCookie } from "../session";
+import { createTRPCRouter, customerProcedure, labProcedure } from "../trpc";
+
+const run = z.uuid();
+/** How often a timeline looks for new attempts; events come through the database, from every process. */
+const timelinePollMs = 300;
+
+export const labRouter = createTRPCRouter({
+  /** Opens the lab for this guest: its lab cookie lets its requests ask for faults. */
+  start: customerProcedure.mutation(({ ctx }) => {
+    const secure = ctx.env.SESSION_COOKIE_SECURE === "true";
+    ctx.resHeaders.append("set-cookie", sessionCookie(labCookieValue(ctx.customerId, ctx.env), secure, labSession));
+    return { customerId: ctx.customerId, servedBy };
+  }),
+
+  /** orders.place without the guarantee: every request that arrives places an order. */
+  placeOrderUnprotected: labProcedure
+    .input(cartSchema.extend({ run }))
+    .mutation(({ ctx, input }) => placeOrderUnprotected(ctx.db, ctx.customerId, input.run, { items: input.items })),
+
+  /** What a run left behind, both ways: the twin's orders, and the shop's orders under the run's keys. */
+  results: labProcedure
+    .input(z.object({ run, keys: z.array(idempotencyKeySchema).max(10) }))
+    .query(async ({ ctx, input }) => ({
+      unprotectedOrders: await countLabOrders(ctx.db, ctx.customerId, input.run),
+      protectedOrders: await ordersPlacedWithKeys(ctx.db, ctx.customerId, input.keys),
+    })),
+
+  /** Every attempt of this lab session, live (server-sent events), resuming after the last one seen. */
+  timeline: labProcedure
+    .input(z.object({ lastEventId: z.coerce.number().int().min(0).optional() }).optional())
+    .subscription(async function* ({ ctx, input, signal }) {
+      let after = input?.lastEventId ?? 0;
+      while (!signal?.aborted) {
+        for (const event of await labEventsAfter(ctx.db, ctx.customerId, after)) {
+          after = event.id;
+          yield tracked(String(event.id), { ...event, createdAt: event.createdAt.toISOString() });
+        }
+        await new Promise((resolve) => setTimeout(resolve, timelinePollMs));
+      }
+    }),
+
+  /** A key's record in the idempotency store, as the protocol sees it. */
+  inspectKey: labProcedure.input(z.object({ key: idempotencyKeySchema })).query(async ({ ctx, input }) => {
+    const record = await idempotencySettings(ctx.db, ctx.env).store.read({ scope: ctx.customerId, key: input.key });
+    if (!record) return null;
+    return {
+      key: record.key,
+      procedurePath: record.procedurePath,
+      fingerprint: record.fingerprint,
+      status: record.status,
+      recoveryPoint: record.recoveryPoint,
+      leaseExpiresAt: record.leaseExpiresAt?.toISOString() ?? null,
+      storedAnswer: record.outcome,
+      firstSeenAt: record.firstSeenAt.toISOString(),
+      expiresAt: record.expiresAt.toISOString(),
+    };
+  }),
+});

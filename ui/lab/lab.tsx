@@ -1,0 +1,240 @@
+"use client";
+/**
+ * The training lab (/lab): each scenario run both ways on one click, the numbers that tell them apart, a live
+ * timeline of every attempt (from every server process), and a key inspector.
+ */
+import { useMutation } from "@tanstack/react-query";
+import { useSubscription } from "@trpc/tanstack-react-query";
+import { useEffect, useState } from "react";
+import { newIdempotencyKey } from "../intent-key";
+import { useTRPC, useTRPCClient } from "../trpc";
+import { type Attempt, browserRun, type Scenario, scenarios } from "./scenarios";
+
+/** Which tab sent an attempt: one name per tab, kept across reloads of it. */
+function tabName(): string {
+  const stored = sessionStorage.getItem("eoc:lab:tab");
+  if (stored) return stored;
+  const name = `tab-${newIdempotencyKey().slice(0, 4)}`;
+  sessionStorage.setItem("eoc:lab:tab", name);
+  return name;
+}
+
+interface Outcome {
+  unprotectedOrders: number;
+  protectedOrders: number;
+  attempts: Attempt[];
+  keys: string[];
+}
+
+function ScenarioCard({ scenario, tab, onKey }: { scenario: Scenario; tab: string; onKey(key: string): void }) {
+  const client = useTRPCClient();
+  const [outcome, setOutcome] = useState<Outcome | null>(null);
+  const runBothWays = useMutation({
+    mutationFn: async () => {
+      const run = browserRun(crypto.randomUUID(), tab);
+      await scenario.unprotected(run);
+      await scenario.protect(run);
+      const counts = await client.lab.results.query({ run: run.run, keys: run.keys });
+      return { ...counts, attempts: run.attempts, keys: run.keys };
+    },
+    onSuccess: (result) => {
+      setOutcome(result);
+      if (result.keys[0]) onKey(result.keys[0]);
+    },
+  });
+  const answers = (side: Attempt["side"]) =>
+    outcome?.attempts
+      .filter((attempt) => attempt.side === side)
+      .map((attempt) => attempt.answer)
+      .join(", ");
+  return (
+    <article className="lab-scenario" data-scenario={scenario.id} aria-labelledby={`${scenario.id}-title`}>
+      <h3 id={`${scenario.id}-title`}>{scenario.title}</h3>
+      <p>{scenario.story}</p>
+      <button
+        type="button"
+        className="button button--small"
+        disabled={runBothWays.isPending}
+        onClick={() => runBothWays.mutate()}
+      >
+        {runBothWays.isPending ? "Running…" : "Run both ways"}
+      </button>
+      {runBothWays.isError && (
+        <p role="alert" className="notice notice--error">
+          {runBothWays.error.message}
+        </p>
+      )}
+      {outcome && (
+        <div className="table-wrap">
+          <table className="admin-table lab-result">
+            <thead>
+              <tr>
+                <th scope="col">side</th>
+                <th scope="col">orders created</th>
+                <th scope="col">answers the client saw</th>
+              </tr>
+            </thead>
+            <tbody>
+              <tr data-side="unprotected">
+                <th scope="row">unprotected twin</th>
+                <td data-testid="orders-created">{outcome.unprotectedOrders}</td>
+                <td>{answers("unprotected")}</td>
+              </tr>
+              <tr data-side="protected">
+                <th scope="row">protected (orders.place)</th>
+                <td data-testid="orders-created">{outcome.protectedOrders}</td>
+                <td>{answers("protected")}</td>
+              </tr>
+            </tbody>
+          </table>
+          <p className="lab-lesson">{scenario.lesson}</p>
+        </div>
+      )}
+    </article>
+  );
+}
+
+interface TimelineEvent {
+  id: number;
+  createdAt: string;
+  side: "unprotected" | "protected";
+  tab: string | null;
+  servedBy: string;
+  procedurePath: string;
+  idempotencyKey: string | null;
+  httpStatus: number;
+  outcome: string;
+}
+
+function Timeline() {
+  const trpc = useTRPC();
+  const [events, setEvents] = useState<TimelineEvent[]>([]);
+  useSubscription(
+    trpc.lab.timeline.subscriptionOptions(undefined, {
+      onData: ({ data }) => setEvents((seen) => [...seen.slice(-199), data as TimelineEvent]),
+    }),
+  );
+  const latest = events.at(-1);
+  return (
+    <section className="lab-panel" aria-labelledby="lab-timeline-title">
+      <h2 id="lab-timeline-title">Timeline</h2>
+      <p className="visually-hidden" aria-live="polite">
+        {latest && `${latest.side} attempt on ${latest.procedurePath}: ${latest.outcome}`}
+      </p>
+      <div className="table-wrap">
+        <table className="admin-table lab-timeline">
+          <thead>
+            <tr>
+              <th scope="col">time</th>
+              <th scope="col">side</th>
+              <th scope="col">tab</th>
+              <th scope="col">served by</th>
+              <th scope="col">key</th>
+              <th scope="col">outcome</th>
+            </tr>
+          </thead>
+          <tbody>
+            {[...events].reverse().map((event) => (
+              <tr key={event.id} data-side={event.side}>
+                <td>{new Date(event.createdAt).toLocaleTimeString()}</td>
+                <td>{event.side}</td>
+                <td>{event.tab ?? ""}</td>
+                <td>{event.servedBy}</td>
+                <td className="lab-key">{event.idempotencyKey ? event.idempotencyKey.slice(0, 8) : "(none)"}</td>
+                <td>{event.outcome}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}
+
+function KeyInspector({ initialKey }: { initialKey: string }) {
+  const client = useTRPCClient();
+  const [key, setKey] = useState(initialKey);
+  useEffect(() => setKey(initialKey), [initialKey]);
+  const inspect = useMutation({ mutationFn: (wanted: string) => client.lab.inspectKey.query({ key: wanted }) });
+  return (
+    <section className="lab-panel" aria-labelledby="lab-inspector-title">
+      <h2 id="lab-inspector-title">Key inspector</h2>
+      <form
+        className="name-form"
+        onSubmit={(event) => {
+          event.preventDefault();
+          if (key) inspect.mutate(key);
+        }}
+      >
+        <label>
+          Idempotency key{" "}
+          <input className="name-form__input" value={key} onChange={(event) => setKey(event.target.value)} />
+        </label>
+        <button type="submit" className="button button--small">
+          Look up
+        </button>
+      </form>
+      {inspect.isSuccess &&
+        (inspect.data ? (
+          <dl className="lab-record" data-testid="key-record">
+            <dt>status</dt>
+            <dd>{inspect.data.status}</dd>
+            <dt>recovery point</dt>
+            <dd>{inspect.data.recoveryPoint}</dd>
+            <dt>lease until</dt>
+            <dd>{inspect.data.leaseExpiresAt ?? "nobody holds it"}</dd>
+            <dt>procedure</dt>
+            <dd>{inspect.data.procedurePath}</dd>
+            <dt>fingerprint</dt>
+            <dd className="lab-key">{inspect.data.fingerprint}</dd>
+            <dt>first seen</dt>
+            <dd>{inspect.data.firstSeenAt}</dd>
+            <dt>expires</dt>
+            <dd>{inspect.data.expiresAt}</dd>
+            <dt>stored answer</dt>
+            <dd>
+              <code>{JSON.stringify(inspect.data.storedAnswer)}</code>
+            </dd>
+          </dl>
+        ) : (
+          <p className="notice">No record: this key was never used here, or its retention has passed.</p>
+        ))}
+    </section>
+  );
+}
+
+export function Lab() {
+  const trpc = useTRPC();
+  const [tab, setTab] = useState<string | null>(null);
+  const [lastKey, setLastKey] = useState("");
+  const start = useMutation(trpc.lab.start.mutationOptions());
+  const { mutate: startLab } = start;
+  useEffect(() => {
+    setTab(tabName());
+    startLab();
+  }, [startLab]);
+  if (!start.isSuccess || !tab) {
+    return (
+      <p className="notice" aria-busy="true">
+        Opening the lab…
+      </p>
+    );
+  }
+  return (
+    <div className="lab">
+      <section className="lab-panel" aria-labelledby="lab-scenarios-title">
+        <h2 id="lab-scenarios-title">Scenarios</h2>
+        <p>
+          Each runs twice: against an unprotected twin (no key, no unique constraint, lab-only tables) and against the
+          shop's own <code>orders.place</code>. The server causes each failure on request. This page: {tab}, served by{" "}
+          {start.data.servedBy}.
+        </p>
+        {scenarios.map((scenario) => (
+          <ScenarioCard key={scenario.id} scenario={scenario} tab={tab} onKey={setLastKey} />
+        ))}
+      </section>
+      <Timeline />
+      <KeyInspector initialKey={lastKey} />
+    </div>
+  );
+}

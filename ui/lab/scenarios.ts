@@ -1,0 +1,165 @@
+/**
+ * The lab's scenarios: each runs once unprotected (the twin, `lab.placeOrderUnprotected`, no key) and once
+ * protected (the shop's own `orders.place` with one key per intent), under the same failure, which the server
+ * causes on request (server/lab/faults.ts). The counts that come back are the lesson.
+ */
+import { newIdempotencyKey } from "../intent-key";
+
+export type Fault = "lose-request" | "lose-response" | `hold:${number}`;
+
+export interface Attempt {
+  side: "unprotected" | "protected";
+  /** What the client saw: an HTTP status, or no answer at all. */
+  answer: string;
+}
+
+interface Call {
+  side: Attempt["side"];
+  key?: string;
+  fault?: Fault;
+  cart?: Cart;
+}
+
+interface Cart {
+  items: { productId: number; quantity: number }[];
+}
+
+const oneBag: Cart = { items: [{ productId: 1, quantity: 1 }] };
+const twoBags: Cart = { items: [{ productId: 1, quantity: 2 }] };
+
+export interface ScenarioRun {
+  run: string;
+  tab: string;
+  /** Every key the protected side used. */
+  keys: string[];
+  attempts: Attempt[];
+  /** One attempt, as the browser sends it. */
+  send(call: Call): Promise<void>;
+}
+
+export interface Scenario {
+  id: string;
+  title: string;
+  /** What happens, in a trainee's words. */
+  story: string;
+  /** What to look for in the numbers. */
+  lesson: string;
+  unprotected(run: ScenarioRun): Promise<void>;
+  protect(run: ScenarioRun): Promise<void>;
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export const scenarios: Scenario[] = [
+  {
+    id: "double-click",
+    title: "1. Double click on Place order",
+    story: "Two sends leave in the same task, before the first answer can disable the button.",
+    lesson: "Unprotected, both run. Protected, the second waits for the first and replays its answer.",
+    unprotected: async (run) => {
+      await Promise.all([run.send({ side: "unprotected" }), run.send({ side: "unprotected" })]);
+    },
+    protect: async (run) => {
+      const key = newIdempotencyKey();
+      await Promise.all([run.send({ side: "protected", key }), run.send({ side: "protected", key })]);
+    },
+  },
+  {
+    id: "lost-response",
+    title: "2. Answer lost after the server committed",
+    story: "The order is written, then the connection drops before the answer arrives; the client retries.",
+    lesson: "Unprotected, the retry places a second order. Protected, the retry replays the first one.",
+    unprotected: async (run) => {
+      await run.send({ side: "unprotected", fault: "lose-response" });
+      await run.send({ side: "unprotected" });
+    },
+    protect: async (run) => {
+      const key = newIdempotencyKey();
+      await run.send({ side: "protected", key, fault: "lose-response" });
+      await run.send({ side: "protected", key });
+    },
+  },
+  {
+    id: "lost-request",
+    title: "3. Request lost before the server",
+    story: "The connection drops before the server reads the request; the client retries.",
+    lesson: "Both end with one order: nothing ran the first time. Protected, the retry executes (not a replay).",
+    unprotected: async (run) => {
+      await run.send({ side: "unprotected", fault: "lose-request" });
+      await run.send({ side: "unprotected" });
+    },
+    protect: async (run) => {
+      const key = newIdempotencyKey();
+      await run.send({ side: "protected", key, fault: "lose-request" });
+      await run.send({ side: "protected", key });
+    },
+  },
+  {
+    id: "slow-first",
+    title: "4. Timeout while the first attempt is still running",
+    story: "The first attempt is slow (the server holds it 3 s); the client gives up waiting after 0.3 s and retries.",
+    lesson:
+      "Unprotected, both run. Protected, the retry waits up to 2 s for the original, then answers 409 with a time to retry; the next retry replays.",
+    unprotected: async (run) => {
+      const first = run.send({ side: "unprotected" });
+      await pause(300);
+      await Promise.all([first, run.send({ side: "unprotected" })]);
+    },
+    protect: async (run) => {
+      const key = newIdempotencyKey();
+      const first = run.send({ side: "protected", key, fault: "hold:3000" });
+      await pause(300);
+      await run.send({ side: "protected", key });
+      await first;
+      await run.send({ side: "protected", key });
+    },
+  },
+  {
+    id: "key-reuse",
+    title: "8. Same key, different cart",
+    story: "A client reuses a key for a changed cart (one bag, then two).",
+    lesson: "Unprotected, two orders. Protected, the second is refused with 422: a key names one request.",
+    unprotected: async (run) => {
+      await run.send({ side: "unprotected", cart: oneBag });
+      await run.send({ side: "unprotected", cart: twoBags });
+    },
+    protect: async (run) => {
+      const key = newIdempotencyKey();
+      await run.send({ side: "protected", key, cart: oneBag });
+      await run.send({ side: "protected", key, cart: twoBags });
+    },
+  },
+];
+
+/** Sends one attempt the way the shop's browser code does, plus the lab's headers. */
+export function browserRun(run: string, tab: string): ScenarioRun {
+  const attempts: Attempt[] = [];
+  const keys: string[] = [];
+  return {
+    run,
+    tab,
+    keys,
+    attempts,
+    async send({ side, key, fault, cart = oneBag }) {
+      if (key && !keys.includes(key)) keys.push(key);
+      const path = side === "protected" ? "orders.place" : "lab.placeOrderUnprotected";
+      const input = side === "protected" ? cart : { ...cart, run };
+      const headers: Record<string, string> = {
+        "content-type": "application/json",
+        "x-lab-run": run,
+        "x-lab-tab": tab,
+        ...(key ? { "idempotency-key": key } : {}),
+        ...(fault ? { "x-lab-fault": fault } : {}),
+      };
+      try {
+        const response = await fetch(`/api/trpc/${path}`, { method: "POST", headers, body: JSON.stringify(input) });
+        // An answer counts once all of it has arrived.
+        await response.text();
+        const replayed = response.headers.get("idempotent-replayed") === "true";
+        attempts.push({ side, answer: `${response.status}${replayed ? " (replayed)" : ""}` });
+      } catch {
+        attempts.push({ side, answer: "no answer" });
+      }
+    },
+  };
+}
