@@ -3,6 +3,9 @@
  * (unprotected shows the duplicate, protected exactly one order), the timeline and the key inspector showing it.
  */
 import { expect, type Page, test } from "@playwright/test";
+import { e2eCrashPort } from "../playwright.config";
+import { startAppServer } from "../testing/app-server";
+import { requiredEnv } from "./checkout-support";
 
 async function openLab(page: Page) {
   await page.goto("/lab");
@@ -17,7 +20,8 @@ async function runBothWays(page: Page, scenarioId: string) {
   return {
     unprotected: Number(await created("unprotected").textContent()),
     protected: Number(await created("protected").textContent()),
-    answers: (side: string) => scenario.locator(`tr[data-side="${side}"] td`).last(),
+    answers: (side: string) => scenario.locator(`tr[data-side="${side}"] [data-testid="answers"]`),
+    processes: (side: string) => scenario.locator(`tr[data-side="${side}"] [data-testid="processes"]`),
   };
 }
 
@@ -44,6 +48,34 @@ for (const [scenarioId, numbers] of Object.entries(expected)) {
     });
   });
 }
+
+test("lab scenario other-process: a retry on another server process replays; the twin places one order per retry", async ({
+  page,
+}, testInfo) => {
+  test.setTimeout(90_000);
+  // The lab as `npm run demo` serves it: two server processes on one port.
+  const server = await startAppServer({
+    port: e2eCrashPort + 1,
+    processes: 2,
+    env: { DATABASE_URL: requiredEnv("E2E_DATABASE_URL"), PAYMENT_PROVIDER_URL: requiredEnv("E2E_PROVIDER_URL") },
+  });
+  try {
+    await page.goto(`${server.url}/lab`);
+    await expect(page.getByRole("heading", { name: "Scenarios" })).toBeVisible();
+    const result = await runBothWays(page, "other-process");
+    expect(result.protected, "orders the shop placed under the run's key").toBe(1);
+    expect(result.unprotected, "orders the twin placed: the first and each retry").toBeGreaterThanOrEqual(2);
+    await expect(result.answers("protected")).toHaveText(/^no answer(, 200 \(replayed\))+$/);
+    const processes = ((await result.processes("protected").textContent()) ?? "").split(", ");
+    expect(new Set(processes).size, "the retry was answered by another process").toBe(2);
+    await testInfo.attach("other-process result", {
+      body: await page.locator('[data-scenario="other-process"]').screenshot(),
+      contentType: "image/png",
+    });
+  } finally {
+    await server.stop();
+  }
+});
 
 test("the timeline shows each attempt live, with the process that served it, and the inspector shows the key", async ({
   page,

@@ -42,10 +42,14 @@ function ScenarioCard({ scenario, tab, onKey }: { scenario: Scenario; tab: strin
       if (result.keys[0]) onKey(result.keys[0]);
     },
   });
+  const attemptsOf = (side: Attempt["side"]) => outcome?.attempts.filter((attempt) => attempt.side === side) ?? [];
   const answers = (side: Attempt["side"]) =>
-    outcome?.attempts
-      .filter((attempt) => attempt.side === side)
+    attemptsOf(side)
       .map((attempt) => attempt.answer)
+      .join(", ");
+  const processes = (side: Attempt["side"]) =>
+    attemptsOf(side)
+      .map((attempt) => attempt.servedBy?.split("/").at(-1) ?? "?")
       .join(", ");
   return (
     <article className="lab-scenario" data-scenario={scenario.id} aria-labelledby={`${scenario.id}-title`}>
@@ -72,18 +76,21 @@ function ScenarioCard({ scenario, tab, onKey }: { scenario: Scenario; tab: strin
                 <th scope="col">side</th>
                 <th scope="col">orders created</th>
                 <th scope="col">answers the client saw</th>
+                <th scope="col">server processes (pid)</th>
               </tr>
             </thead>
             <tbody>
               <tr data-side="unprotected">
                 <th scope="row">unprotected twin</th>
                 <td data-testid="orders-created">{outcome.unprotectedOrders}</td>
-                <td>{answers("unprotected")}</td>
+                <td data-testid="answers">{answers("unprotected")}</td>
+                <td data-testid="processes">{processes("unprotected")}</td>
               </tr>
               <tr data-side="protected">
                 <th scope="row">protected (orders.place)</th>
                 <td data-testid="orders-created">{outcome.protectedOrders}</td>
-                <td>{answers("protected")}</td>
+                <td data-testid="answers">{answers("protected")}</td>
+                <td data-testid="processes">{processes("protected")}</td>
               </tr>
             </tbody>
           </table>

@@ -11,6 +11,8 @@ export interface Attempt {
   side: "unprotected" | "protected";
   /** What the client saw: an HTTP status, or no answer at all. */
   answer: string;
+  /** The server process that answered (X-Served-By), when its answer started to arrive. */
+  servedBy: string | null;
 }
 
 interface Call {
@@ -33,8 +35,8 @@ export interface ScenarioRun {
   /** Every key the protected side used. */
   keys: string[];
   attempts: Attempt[];
-  /** One attempt, as the browser sends it. */
-  send(call: Call): Promise<void>;
+  /** One attempt, as the browser sends it; resolves to the process that answered, if any answer started. */
+  send(call: Call): Promise<string | null>;
 }
 
 export interface Scenario {
@@ -49,6 +51,18 @@ export interface Scenario {
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** At most this many retries look for another process (a server of one process never gives one). */
+const retriesForAnotherProcess = 6;
+
+async function retryUntilAnotherProcess(run: ScenarioRun, side: Attempt["side"]): Promise<void> {
+  const key = side === "protected" ? newIdempotencyKey() : undefined;
+  const first = await run.send({ side, key, fault: "lose-response" });
+  for (let retry = 0; retry < retriesForAnotherProcess; retry += 1) {
+    const servedBy = await run.send({ side, key });
+    if (servedBy !== null && servedBy !== first) return;
+  }
+}
 
 export const scenarios: Scenario[] = [
   {
@@ -115,6 +129,16 @@ export const scenarios: Scenario[] = [
     },
   },
   {
+    id: "other-process",
+    title: "5. The retry lands on another server process",
+    story:
+      "The answer is lost after the order is written; the client retries (each lab attempt opens a new connection) until another server process answers.",
+    lesson:
+      "Unprotected, every retry places another order. Protected, a process that never ran the original replays it: keys and answers live in the store, not in one process's memory.",
+    unprotected: (run) => retryUntilAnotherProcess(run, "unprotected"),
+    protect: (run) => retryUntilAnotherProcess(run, "protected"),
+  },
+  {
     id: "key-reuse",
     title: "8. Same key, different cart",
     story: "A client reuses a key for a changed cart (one bag, then two).",
@@ -151,15 +175,18 @@ export function browserRun(run: string, tab: string): ScenarioRun {
         ...(key ? { "idempotency-key": key } : {}),
         ...(fault ? { "x-lab-fault": fault } : {}),
       };
+      let servedBy: string | null = null;
       try {
         const response = await fetch(`/api/trpc/${path}`, { method: "POST", headers, body: JSON.stringify(input) });
+        servedBy = response.headers.get("x-served-by");
         // An answer counts once all of it has arrived.
         await response.text();
         const replayed = response.headers.get("idempotent-replayed") === "true";
-        attempts.push({ side, answer: `${response.status}${replayed ? " (replayed)" : ""}` });
+        attempts.push({ side, answer: `${response.status}${replayed ? " (replayed)" : ""}`, servedBy });
       } catch {
-        attempts.push({ side, answer: "no answer" });
+        attempts.push({ side, answer: "no answer", servedBy });
       }
+      return servedBy;
     },
   };
 }
