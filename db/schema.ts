@@ -316,3 +316,19 @@ export const labEvents = mysqlTable(
   },
   (table) => [index("lab_events_session").on(table.labSession, table.id)],
 );
+
+/**
+ * A charge as the unprotected twin's provider makes it: the twin asks without a key, so the provider cannot know
+ * a retry from a new purchase, and every request that reaches it charges.
+ */
+export const labCharges = mysqlTable(
+  "lab_charges",
+  {
+    id: bigint("id", { mode: "number", unsigned: true }).autoincrement().primaryKey(),
+    labSession: char("lab_session", { length: 36 }).notNull(),
+    run: char("run", { length: 36 }).notNull(),
+    amountCents: int("amount_cents").notNull(),
+    createdAt: createdAt(),
+  },
+  (table) => [index("lab_charges_run").on(table.labSession, table.run)],
+);

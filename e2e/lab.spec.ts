@@ -17,7 +17,10 @@ async function runBothWays(page: Page, scenarioId: string) {
   await scenario.getByRole("button", { name: "Run both ways" }).click();
   const created = (side: string) => scenario.locator(`tr[data-side="${side}"] [data-testid="orders-created"]`);
   await expect(created("protected")).toBeVisible({ timeout: 20_000 });
+  const charges = (side: string) => scenario.locator(`tr[data-side="${side}"] [data-testid="charges"]`);
   return {
+    unprotectedCharges: Number(await charges("unprotected").textContent()),
+    protectedCharges: Number(await charges("protected").textContent()),
     unprotected: Number(await created("unprotected").textContent()),
     protected: Number(await created("protected").textContent()),
     answers: (side: string) => scenario.locator(`tr[data-side="${side}"] [data-testid="answers"]`),
@@ -48,6 +51,21 @@ for (const [scenarioId, numbers] of Object.entries(expected)) {
     });
   });
 }
+
+test("lab scenario provider-answer-lost: the keyless twin is charged twice, the shop's payment once", async ({
+  page,
+}, testInfo) => {
+  await openLab(page);
+  const result = await runBothWays(page, "provider-answer-lost");
+  expect(result.unprotectedCharges, "charges the twin's provider made").toBe(2);
+  expect(result.protectedCharges, "charges the real provider made for the payment").toBe(1);
+  await expect(result.answers("unprotected")).toHaveText(/^200, 504, 200$/);
+  await expect(result.answers("protected")).toHaveText(/^200, 504, 200$/);
+  await testInfo.attach("provider-answer-lost result", {
+    body: await page.locator('[data-scenario="provider-answer-lost"]').screenshot(),
+    contentType: "image/png",
+  });
+});
 
 test("lab scenario other-process: a retry on another server process replays; the twin places one order per retry", async ({
   page,

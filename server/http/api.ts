@@ -85,8 +85,8 @@ function abortedWhenGone(res: ServerResponse): AbortSignal {
   return gone.signal;
 }
 
-/** The lab's own procedure that stands for the unprotected side; every other lab procedure is the lab's machinery. */
-const unprotectedTwin = "lab.placeOrderUnprotected";
+/** The lab's own procedures that stand for the unprotected side; every other lab procedure is the lab's machinery. */
+const unprotectedTwins = new Set(["lab.placeOrderUnprotected", "lab.payUnprotected"]);
 
 /**
  * An attempt of a lab scenario: a shop procedure (the protected side) or the unprotected twin, called by a lab
@@ -95,7 +95,7 @@ const unprotectedTwin = "lab.placeOrderUnprotected";
  */
 function labCallOf(headers: Headers, url: string): { fault: LabFault | null; record: Recorder } | null {
   const procedurePath = /^\/api\/trpc\/([\w.]+)(?:\?|$)/.exec(url)?.[1];
-  if (!procedurePath || (procedurePath.startsWith("lab.") && procedurePath !== unprotectedTwin)) return null;
+  if (!procedurePath || (procedurePath.startsWith("lab.") && !unprotectedTwins.has(procedurePath))) return null;
   const labGuest = labGuestOf(headers, env());
   if (labGuest === null) return null;
   return {
@@ -104,7 +104,7 @@ function labCallOf(headers: Headers, url: string): { fault: LabFault | null; rec
       recordLabEvent(appDatabase().db, {
         labSession: labGuest,
         run: headers.get(labRunHeader)?.slice(0, 36) ?? null,
-        side: procedurePath === unprotectedTwin ? "unprotected" : "protected",
+        side: unprotectedTwins.has(procedurePath) ? "unprotected" : "protected",
         tab: headers.get(labTabHeader)?.slice(0, 64) ?? null,
         servedBy,
         procedurePath,

@@ -118,6 +118,6 @@ describe("lab code", () => {
       [...readFileSync(file, "utf8").matchAll(/\.(insert|update|delete)\((\w+)\)/g)].map((match) => match[2]),
     );
     expect(writes.length).toBeGreaterThan(0);
-    expect(new Set(writes)).toEqual(new Set(["labOrders", "labEvents"]));
+    expect(new Set(writes)).toEqual(new Set(["labOrders", "labCharges", "labEvents"]));
   });
 });

@@ -1,11 +1,11 @@
 /**
- * The unprotected twin of orders.place: the same cart, no idempotency key, no unique constraint. Every request that
- * reaches it places an order, so a retry or a double click shows up as a duplicate. It writes only the lab's own
- * table; it reads the shop's catalog for prices, as the shop does.
+ * The unprotected twins of orders.place and payments.pay: no idempotency key, no unique constraint. Every request
+ * that reaches them places an order or makes a charge, so a retry or a double click shows up as a duplicate. They
+ * write only the lab's own tables; the order twin reads the shop's catalog for prices, as the shop does.
  */
 import { and, count, eq, inArray } from "drizzle-orm";
 import type { Executor } from "@/db/client";
-import { labOrders, products } from "@/db/schema";
+import { labCharges, labOrders, products } from "@/db/schema";
 import type { Cart } from "../services/orders";
 
 export async function placeOrderUnprotected(
@@ -36,4 +36,28 @@ export async function countLabOrders(db: Executor, labSession: string, run: stri
     .from(labOrders)
     .where(and(eq(labOrders.labSession, labSession), eq(labOrders.run, run)));
   return row?.placed ?? 0;
+}
+
+/**
+ * Pays without a key: the twin's provider charges on every request it receives. `answerLost`: the provider charged,
+ * but its answer never came back (a timeout), which the caller reports as it would any lost answer.
+ */
+export async function chargeUnprotected(
+  db: Executor,
+  labSession: string,
+  run: string,
+  amountCents: number,
+  answerLost: boolean,
+): Promise<{ charged: true } | { answerLost: true }> {
+  await db.insert(labCharges).values({ labSession, run, amountCents });
+  return answerLost ? { answerLost: true } : { charged: true };
+}
+
+/** How many charges the twin's provider made in one run. */
+export async function countLabCharges(db: Executor, labSession: string, run: string): Promise<number> {
+  const [row] = await db
+    .select({ made: count() })
+    .from(labCharges)
+    .where(and(eq(labCharges.labSession, labSession), eq(labCharges.run, run)));
+  return row?.made ?? 0;
 }

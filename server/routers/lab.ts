@@ -5,13 +5,17 @@
  */
 import { tracked } from "@trpc/server";
 import { z } from "zod";
+import { appError } from "../errors";
 import { servedBy } from "../http/served-by";
 import { idempotencyKeySchema } from "../idempotency/key";
 import { idempotencySettings } from "../idempotency-settings";
+import { amountCents } from "../inputs";
 import { labEventsAfter } from "../lab/events";
 import { labCookieValue } from "../lab/session";
-import { countLabOrders, placeOrderUnprotected } from "../lab/twin";
+import { chargeUnprotected, countLabCharges, countLabOrders, placeOrderUnprotected } from "../lab/twin";
 import { cartSchema, ordersPlacedWithKeys } from "../services/orders";
+import { configuredProvider } from "../services/payment-provider";
+import { providerKeyFor } from "../services/payments";
 import { labSession, sessionCookie } from "../session";
 import { createTRPCRouter, customerProcedure, labProcedure } from "../trpc";
 
@@ -32,13 +36,45 @@ export const labRouter = createTRPCRouter({
     .input(cartSchema.extend({ run }))
     .mutation(({ ctx, input }) => placeOrderUnprotected(ctx.db, ctx.customerId, input.run, { items: input.items })),
 
-  /** What a run left behind, both ways: the twin's orders, and the shop's orders under the run's keys. */
+  /**
+   * payments.pay without the guarantee: the twin's provider charges on every request. With `loseProviderAnswer`
+   * it charges and its answer is lost, which the twin answers as the shop does: 504, retry.
+   */
+  payUnprotected: labProcedure
+    .input(z.object({ run, amountCents, loseProviderAnswer: z.boolean() }))
+    .mutation(async ({ ctx, input }) => {
+      const charged = await chargeUnprotected(
+        ctx.db,
+        ctx.customerId,
+        input.run,
+        input.amountCents,
+        input.loseProviderAnswer,
+      );
+      if ("answerLost" in charged) {
+        throw appError("GATEWAY_TIMEOUT", "We did not hear back from the (unprotected) provider. Retry.");
+      }
+      return charged;
+    }),
+
+  /**
+   * What a run left behind, both ways: the twin's orders and charges; the shop's orders under the run's keys, and
+   * the charges the real provider made for the run's payments (found by the key the shop sends it).
+   */
   results: labProcedure
     .input(z.object({ run, keys: z.array(idempotencyKeySchema).max(10) }))
-    .query(async ({ ctx, input }) => ({
-      unprotectedOrders: await countLabOrders(ctx.db, ctx.customerId, input.run),
-      protectedOrders: await ordersPlacedWithKeys(ctx.db, ctx.customerId, input.keys),
-    })),
+    .query(async ({ ctx, input }) => {
+      const providerKeys = new Set(input.keys.map((key) => providerKeyFor(ctx.customerId, key)));
+      let protectedCharges = 0;
+      for await (const charge of configuredProvider(ctx.env).allCharges()) {
+        if (providerKeys.has(charge.idempotencyKey) && charge.status === "succeeded") protectedCharges += 1;
+      }
+      return {
+        unprotectedOrders: await countLabOrders(ctx.db, ctx.customerId, input.run),
+        protectedOrders: await ordersPlacedWithKeys(ctx.db, ctx.customerId, input.keys),
+        unprotectedCharges: await countLabCharges(ctx.db, ctx.customerId, input.run),
+        protectedCharges,
+      };
+    }),
 
   /** Every attempt of this lab session, live (server-sent events), resuming after the last one seen. */
   timeline: labProcedure

@@ -22,6 +22,8 @@ function tabName(): string {
 interface Outcome {
   unprotectedOrders: number;
   protectedOrders: number;
+  unprotectedCharges: number;
+  protectedCharges: number;
   attempts: Attempt[];
   keys: string[];
 }
@@ -75,6 +77,7 @@ function ScenarioCard({ scenario, tab, onKey }: { scenario: Scenario; tab: strin
               <tr>
                 <th scope="col">side</th>
                 <th scope="col">orders created</th>
+                <th scope="col">provider charges</th>
                 <th scope="col">answers the client saw</th>
                 <th scope="col">server processes (pid)</th>
               </tr>
@@ -83,12 +86,14 @@ function ScenarioCard({ scenario, tab, onKey }: { scenario: Scenario; tab: strin
               <tr data-side="unprotected">
                 <th scope="row">unprotected twin</th>
                 <td data-testid="orders-created">{outcome.unprotectedOrders}</td>
+                <td data-testid="charges">{outcome.unprotectedCharges}</td>
                 <td data-testid="answers">{answers("unprotected")}</td>
                 <td data-testid="processes">{processes("unprotected")}</td>
               </tr>
               <tr data-side="protected">
                 <th scope="row">protected (orders.place)</th>
                 <td data-testid="orders-created">{outcome.protectedOrders}</td>
+                <td data-testid="charges">{outcome.protectedCharges}</td>
                 <td data-testid="answers">{answers("protected")}</td>
                 <td data-testid="processes">{processes("protected")}</td>
               </tr>

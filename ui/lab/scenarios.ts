@@ -20,6 +20,14 @@ interface Call {
   key?: string;
   fault?: Fault;
   cart?: Cart;
+  /** Another procedure than placing the cart (its input given whole). */
+  procedure?: { path: string; input: unknown };
+}
+
+/** What an attempt got back: the process that answered, and the business payload of a success. */
+interface Sent {
+  servedBy: string | null;
+  data?: unknown;
 }
 
 interface Cart {
@@ -27,6 +35,10 @@ interface Cart {
 }
 
 const oneBag: Cart = { items: [{ productId: 1, quantity: 1 }] };
+/** What the twin's provider is asked for one bag (the twin does not price its payments). */
+const oneBagCents = 1450;
+/** The provider charges this card, then its answer is lost (shop/test-cards.ts). */
+const chargedThenTimesOut = "4000000000000259";
 const twoBags: Cart = { items: [{ productId: 1, quantity: 2 }] };
 
 export interface ScenarioRun {
@@ -35,8 +47,8 @@ export interface ScenarioRun {
   /** Every key the protected side used. */
   keys: string[];
   attempts: Attempt[];
-  /** One attempt, as the browser sends it; resolves to the process that answered, if any answer started. */
-  send(call: Call): Promise<string | null>;
+  /** One attempt, as the browser sends it. */
+  send(call: Call): Promise<Sent>;
 }
 
 export interface Scenario {
@@ -59,8 +71,8 @@ async function retryUntilAnotherProcess(run: ScenarioRun, side: Attempt["side"])
   const key = side === "protected" ? newIdempotencyKey() : undefined;
   const first = await run.send({ side, key, fault: "lose-response" });
   for (let retry = 0; retry < retriesForAnotherProcess; retry += 1) {
-    const servedBy = await run.send({ side, key });
-    if (servedBy !== null && servedBy !== first) return;
+    const { servedBy } = await run.send({ side, key });
+    if (servedBy !== null && servedBy !== first.servedBy) return;
   }
 }
 
@@ -139,6 +151,32 @@ export const scenarios: Scenario[] = [
     protect: (run) => retryUntilAnotherProcess(run, "protected"),
   },
   {
+    id: "provider-answer-lost",
+    title: "7. The provider charges, but its answer is lost",
+    story:
+      "The order is paid with the test card 4000 0000 0000 0259: the provider charges it, then its answer never arrives (a timeout, 504). The client retries.",
+    lesson:
+      "Unprotected, the provider cannot tell the retry from a new purchase: two charges. Protected, the shop sends the provider a key derived from the payment, so the retry finds the first charge: one.",
+    unprotected: async (run) => {
+      await run.send({ side: "unprotected" });
+      const pay = (loseProviderAnswer: boolean) => ({
+        path: "lab.payUnprotected",
+        input: { run: run.run, amountCents: oneBagCents, loseProviderAnswer },
+      });
+      await run.send({ side: "unprotected", procedure: pay(true) });
+      await run.send({ side: "unprotected", procedure: pay(false) });
+    },
+    protect: async (run) => {
+      const placed = await run.send({ side: "protected", key: newIdempotencyKey() });
+      const orderId = (placed.data as { order?: { id?: number } } | undefined)?.order?.id;
+      if (orderId === undefined) throw new Error("The order to pay could not be placed; run the scenario again.");
+      const key = newIdempotencyKey();
+      const pay = { path: "payments.pay", input: { orderId, card: chargedThenTimesOut } };
+      await run.send({ side: "protected", key, procedure: pay });
+      await run.send({ side: "protected", key, procedure: pay });
+    },
+  },
+  {
     id: "key-reuse",
     title: "8. Same key, different cart",
     story: "A client reuses a key for a changed cart (one bag, then two).",
@@ -164,10 +202,10 @@ export function browserRun(run: string, tab: string): ScenarioRun {
     tab,
     keys,
     attempts,
-    async send({ side, key, fault, cart = oneBag }) {
+    async send({ side, key, fault, cart = oneBag, procedure }) {
       if (key && !keys.includes(key)) keys.push(key);
-      const path = side === "protected" ? "orders.place" : "lab.placeOrderUnprotected";
-      const input = side === "protected" ? cart : { ...cart, run };
+      const path = procedure?.path ?? (side === "protected" ? "orders.place" : "lab.placeOrderUnprotected");
+      const input = procedure?.input ?? (side === "protected" ? cart : { ...cart, run });
       const headers: Record<string, string> = {
         "content-type": "application/json",
         "x-lab-run": run,
@@ -180,13 +218,14 @@ export function browserRun(run: string, tab: string): ScenarioRun {
         const response = await fetch(`/api/trpc/${path}`, { method: "POST", headers, body: JSON.stringify(input) });
         servedBy = response.headers.get("x-served-by");
         // An answer counts once all of it has arrived.
-        await response.text();
+        const body = (await response.json()) as { result?: { data?: unknown } };
         const replayed = response.headers.get("idempotent-replayed") === "true";
         attempts.push({ side, answer: `${response.status}${replayed ? " (replayed)" : ""}`, servedBy });
+        return { servedBy, data: body.result?.data };
       } catch {
         attempts.push({ side, answer: "no answer", servedBy });
+        return { servedBy };
       }
-      return servedBy;
     },
   };
 }
