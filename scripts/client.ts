@@ -26,6 +26,7 @@ if (!card) {
   process.exit(2);
 }
 
+const labRun = values["lose-first-answers"] ? randomUUID() : null;
 /** The cookies the shop set (guest session, lab session), sent back on every call, as a browser would. */
 const cookies = new Map<string, string>();
 /** What the last answer said beside its body. */
@@ -41,6 +42,8 @@ const client = createTRPCClient<AppRouter>({
       url: `${values.url}/api/trpc`,
       headers: ({ op }) => ({
         cookie: [...cookies.entries()].map(([name, value]) => `${name}=${value}`).join("; "),
+        // In a lab session every attempt names its run, so the lab's timeline shows the retries too.
+        ...(labRun ? { "x-lab-run": labRun } : {}),
         ...((op.context as CallContext).fault ? { "x-lab-fault": (op.context as CallContext).fault } : {}),
       }),
       fetch: async (input, init) => {

@@ -11,7 +11,7 @@ import { appDatabase } from "../db";
 import { env } from "../env";
 import { idempotencyKeyHeader, replayedHeader } from "../idempotency/key";
 import { outcomeOfAnswer, recordLabEvent } from "../lab/events";
-import { type LabFault, labFaultOf, labRunHeader, labTabHeader } from "../lab/faults";
+import { type LabFault, labFaultHeader, labFaultOf, labRunHeader, labTabHeader } from "../lab/faults";
 import { labGuestOf } from "../lab/session";
 import { type ApiCall, boundedBody, declaredTooLong, maxBatchSize, maxBodyBytes, refusalOf } from "../request-guards";
 import { servedRouter } from "../root";
@@ -94,6 +94,8 @@ const unprotectedTwins = new Set(["lab.placeOrderUnprotected", "lab.payUnprotect
  * ordinary call: its fault header is ignored and nothing is recorded.
  */
 function labCallOf(headers: Headers, url: string): { fault: LabFault | null; record: Recorder } | null {
+  // A lab attempt names its run; everything else (every shop call) is passed by at the cost of two lookups.
+  if (!headers.has(labRunHeader) && !headers.has(labFaultHeader)) return null;
   const procedurePath = /^\/api\/trpc\/([\w.]+)(?:\?|$)/.exec(url)?.[1];
   if (!procedurePath || (procedurePath.startsWith("lab.") && !unprotectedTwins.has(procedurePath))) return null;
   const labGuest = labGuestOf(headers, env());

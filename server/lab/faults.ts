@@ -8,7 +8,7 @@
 export const labFaultHeader = "x-lab-fault";
 /** Which browser tab sent a lab request, for the timeline. */
 export const labTabHeader = "x-lab-tab";
-/** Which run of which scenario a lab request belongs to. */
+/** Which run of which scenario a lab request belongs to: the mark of a lab attempt, recorded on the timeline. */
 export const labRunHeader = "x-lab-run";
 
 export type LabFault = { kind: "lose-request" } | { kind: "lose-response" } | { kind: "hold"; ms: number };
