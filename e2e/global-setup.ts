@@ -39,6 +39,8 @@ export default async function globalSetup() {
       DATABASE_URL: database.appUrl,
       PAYMENT_PROVIDER_URL: provider.url,
       APP_ORIGINS: `http://127.0.0.1:${e2ePort}`,
+      // As `npm run demo` serves it, with the training lab.
+      ENABLE_LAB: "true",
     };
     const startApp = (port: number) => keep(startAppServer({ port, env }), (server) => server.stop());
     const [, second] = await all([startApp(e2ePort), startApp(e2eSecondPort)]);

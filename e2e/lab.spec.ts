@@ -75,7 +75,11 @@ test("lab scenario other-process: a retry on another server process replays; the
   const server = await startAppServer({
     port: e2eCrashPort + 1,
     processes: 2,
-    env: { DATABASE_URL: requiredEnv("E2E_DATABASE_URL"), PAYMENT_PROVIDER_URL: requiredEnv("E2E_PROVIDER_URL") },
+    env: {
+      DATABASE_URL: requiredEnv("E2E_DATABASE_URL"),
+      PAYMENT_PROVIDER_URL: requiredEnv("E2E_PROVIDER_URL"),
+      ENABLE_LAB: "true",
+    },
   });
   try {
     await page.goto(`${server.url}/lab`);

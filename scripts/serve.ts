@@ -12,7 +12,8 @@ const children: ChildProcess[] = [
   // One server process per core on one port (server/main.ts); SERVER_PROCESSES chooses another number.
   spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
     stdio: "inherit",
-    env: { ...process.env, PORT: port, NEXT_TELEMETRY_DISABLED: "1" },
+    // The demo is for training: its lab is on unless ENABLE_LAB=false says otherwise.
+    env: { ENABLE_LAB: "true", ...process.env, PORT: port, NEXT_TELEMETRY_DISABLED: "1" },
   }),
 ];
 console.log(`Exactly Once Checkout: http://localhost:${port}`);

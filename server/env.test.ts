@@ -25,6 +25,11 @@ describe("environment validation", () => {
     );
   });
 
+  it("leaves the training lab off unless told (npm run demo tells it)", () => {
+    expect(parseEnv(valid).ENABLE_LAB).toBe("false");
+    expect(parseEnv({ ...valid, ENABLE_LAB: "true" }).ENABLE_LAB).toBe("true");
+  });
+
   it("names every bad variable in one line", () => {
     expect(() => parseEnv({ DATABASE_URL: "postgres://x", IDEMPOTENCY_TTL_HOURS: "-1" })).toThrowError(
       new InvalidEnvironmentError(

@@ -67,10 +67,11 @@ export const envSchema = z.object({
    */
   SERVER_PROCESSES: z.coerce.number().int().min(1).max(64).optional(),
   /**
-   * The training lab at /lab (its pages, its procedures, and the faults a lab session may ask for). On by default,
-   * as `npm run demo` is for training; false removes it from the server entirely.
+   * The training lab at /lab: its pages, its procedures, and the faults a lab session may ask for. `npm run demo`
+   * (and `npm run serve`) turn it on, being for training; a server started otherwise leaves it off, so that no
+   * guest of a real shop can ask it for a fault. False removes it from the server entirely.
    */
-  ENABLE_LAB: z.enum(["true", "false"]).default("true"),
+  ENABLE_LAB: z.enum(["true", "false"]).default("false"),
   /** Tests only: lets a request ask the server to crash at a named point (header x-fault-crash-at). */
   ENABLE_FAULT_INJECTION: z.enum(["true", "false"]).default("false"),
   /** Benchmarks only: exposes the unguarded baseline procedures of the `bench` router. */

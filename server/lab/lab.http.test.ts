@@ -19,8 +19,9 @@ let disabled: AppServer;
 
 beforeAll(async () => {
   [enabled, disabled] = await Promise.all([
-    startAppServer({ port: 3281, env: { DATABASE_URL: databaseUrl } }),
-    startAppServer({ port: 3282, env: { DATABASE_URL: databaseUrl, ENABLE_LAB: "false" } }),
+    startAppServer({ port: 3281, env: { DATABASE_URL: databaseUrl, ENABLE_LAB: "true" } }),
+    // The lab left at its default: off, as a server started outside `npm run demo` has it.
+    startAppServer({ port: 3282, env: { DATABASE_URL: databaseUrl } }),
   ]);
 }, 60_000);
 afterAll(async () => {
@@ -92,7 +93,7 @@ describe("lab faults", () => {
     expect((await other.mutation("lab.placeOrderUnprotected", { ...cart, run: randomUUID() })).status).toBe(401);
   });
 
-  it("do not exist with ENABLE_LAB=false: no lab procedures, no lab page, and a lab cookie causes nothing", async () => {
+  it("do not exist with the lab off (the default): no lab procedures, no lab page, a lab cookie causes nothing", async () => {
     const guest = await labGuest(enabled);
     const onDisabled = guest.on(disabled.url);
     expect((await onDisabled.mutation("lab.start", {})).status).toBe(404);
