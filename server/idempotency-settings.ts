@@ -23,14 +23,22 @@ const holder = globalThis as typeof globalThis & {
   completedRecords?: CompletedRecordCache;
 };
 
-/** The process's idempotency settings, from the environment. */
-export function idempotencySettings(db: Database, env: Env): IdempotencySettings<Executor> {
-  holder.idempotencyStore ??= storeFor(db, env, appRedis, () => storeTransactionDatabase().db);
+/**
+ * The process's replay cache, shared with the server's other processes. The server makes it at start-up
+ * (server/main.ts), so that it hears of every record the others learn, not only those after its first request.
+ */
+export function processReplayCache(): CompletedRecordCache {
   if (!holder.completedRecords) {
     holder.completedRecords = new CompletedRecordCache();
     shareWithSiblingProcesses(holder.completedRecords);
   }
-  return { ...timings(env), store: holder.idempotencyStore, completed: holder.completedRecords };
+  return holder.completedRecords;
+}
+
+/** The process's idempotency settings, from the environment. */
+export function idempotencySettings(db: Database, env: Env): IdempotencySettings<Executor> {
+  holder.idempotencyStore ??= storeFor(db, env, appRedis, () => storeTransactionDatabase().db);
+  return { ...timings(env), store: holder.idempotencyStore, completed: processReplayCache() };
 }
 
 /** Settings with a store of their own, on the connections given (for work that must not share the process's). */

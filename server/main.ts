@@ -34,6 +34,8 @@ const drainMs = 5000;
 
 async function serve() {
   const { startServer } = await import("./http/server");
+  const { processReplayCache } = await import("./idempotency-settings");
+  processReplayCache();
   const server = await startServer({ port: env.PORT, hostname: env.LISTEN_HOST, dev });
   let stopBackground = async () => {};
   if (env.BACKGROUND_INTERVAL_MS > 0) {

@@ -4,12 +4,16 @@
  */
 import { randomUUID } from "node:crypto";
 import { request } from "node:http";
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
+import { openDatabase } from "@/db/client";
+import { idempotencyKeys } from "@/db/schema";
 import { type AppServer, startAppServer } from "@/testing/app-server";
 import { ShopClient } from "@/testing/shop-client";
 
 const port = 3280;
 let server: AppServer;
+const database = openDatabase(inject("databaseUrl"));
 
 beforeAll(async () => {
   server = await startAppServer({
@@ -18,7 +22,38 @@ beforeAll(async () => {
     env: { DATABASE_URL: inject("databaseUrl"), ENABLE_FAULT_INJECTION: "true" },
   });
 }, 60_000);
-afterAll(() => server?.stop());
+afterAll(async () => {
+  await server?.stop();
+  await database.close();
+});
+
+/** orders.place on a fresh connection: whether it was a replay, and which process answered. */
+function replayOnFreshConnection(cookie: string, input: unknown): Promise<{ replayed: boolean; servedBy: string }> {
+  return new Promise((resolve, reject) => {
+    const body = JSON.stringify(input);
+    const req = request(
+      {
+        host: "127.0.0.1",
+        port,
+        path: "/api/trpc/orders.place",
+        method: "POST",
+        agent: false,
+        headers: { "content-type": "application/json", cookie, "content-length": Buffer.byteLength(body) },
+      },
+      (res) => {
+        res.resume();
+        res.on("end", () =>
+          resolve({
+            replayed: res.headers["idempotent-replayed"] === "true",
+            servedBy: String(res.headers["x-served-by"]),
+          }),
+        );
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
+}
 
 /** One GET on a fresh connection (no keep-alive), so each may land on another process. */
 function servedBy(path: string): Promise<{ status: number; servedBy: string }> {
@@ -48,6 +83,26 @@ it("shares one port among the processes, each answer naming the one that served 
   for (const name of seen) expect(name).toMatch(/^.+\/\d+$/);
   const page = await servedBy("/");
   expect(seen).toContain(page.servedBy);
+});
+
+it("shares completed answers among the processes: a replay on the process that did not run it comes from memory", async () => {
+  const shopper = new ShopClient(server.url);
+  await shopper.signIn();
+  const key = randomUUID();
+  const input = { idempotencyKey: key, items: [{ productId: 1, quantity: 1 }] };
+  const placed = await shopper.mutation("orders.place", input);
+  expect(placed.status).toBe(200);
+  // With the stored key gone, only a process's replay cache can still answer as a replay; without the sharing,
+  // the process that did not run the order would run it again (and find the order, answering replayed = false).
+  await database.db.delete(idempotencyKeys).where(eq(idempotencyKeys.idempotencyKey, key));
+  // Passed on in batches within milliseconds; this leaves them ample time.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const answers: { replayed: boolean; servedBy: string }[] = [];
+  while (new Set(answers.map((answer) => answer.servedBy)).size < 2 && answers.length < 20) {
+    answers.push(await replayOnFreshConnection(shopper.cookie as string, input));
+  }
+  expect(new Set(answers.map((answer) => answer.servedBy)).size).toBe(2);
+  expect(answers.filter((answer) => !answer.replayed)).toEqual([]);
 });
 
 it("replaces a process that dies, while the other keeps answering", async () => {
