@@ -1,9 +1,10 @@
 /**
- * `npm run lab:reset`: empties the training lab between groups (its timeline and the unprotected twin's orders).
- * Safe to repeat. The shop's own orders that the lab's protected side placed stay: lab code never deletes shop data.
+ * `npm run lab:reset`: empties the training lab between groups (its timeline, the unprotected twin's orders and
+ * charges). Safe to repeat. The shop's own orders that the lab's protected side placed stay: lab code never
+ * deletes shop data.
  */
 import { openDatabase } from "../db/client";
-import { labEvents, labOrders } from "../db/schema";
+import { deleteLabRecords } from "../server/lab/retention";
 import { loadLocalEnv } from "./local-env";
 
 loadLocalEnv();
@@ -14,9 +15,8 @@ if (!url) {
 }
 const database = openDatabase(url, { poolSize: 1 });
 try {
-  const [events] = await database.db.delete(labEvents);
-  const [twinOrders] = await database.db.delete(labOrders);
-  console.log(`Lab reset: ${events.affectedRows} timeline entries and ${twinOrders.affectedRows} twin orders removed.`);
+  const deleted = await deleteLabRecords(database.db);
+  console.log(`Lab reset: ${deleted} lab row${deleted === 1 ? "" : "s"} removed (timeline, twin orders and charges).`);
 } catch (error) {
   console.error(`Lab reset failed: ${error instanceof Error ? error.message : String(error)}`);
   process.exitCode = 1;

@@ -6,7 +6,8 @@
  * overlap anyway: each payment, refund and key is finished under its own idempotency lease.
  *
  * - completer, every interval: pending payments and refunds and unfinished keys past their lease;
- * - retention purge, every interval: expired keys (MySQL store; Redis expires its own) and rate-limit budgets;
+ * - retention purge, every interval: expired keys (MySQL store; Redis expires its own), rate-limit budgets, and
+ *   the training lab's rows older than a day;
  * - reconciler, every RECONCILE_INTERVAL_MS.
  */
 import { randomUUID } from "node:crypto";
@@ -17,6 +18,7 @@ import { openDatabase } from "@/db/client";
 import type { Env } from "./env";
 import { type IdempotencySettings, MysqlIdempotencyStore } from "./idempotency";
 import { separateIdempotencySettings } from "./idempotency-settings";
+import { deleteLabRecords, labRetentionMs } from "./lab/retention";
 import { purgeExpiredRateLimits } from "./rate-limits";
 import { openRedis } from "./redis";
 import { completeAbandonedWork } from "./services/completer";
@@ -71,6 +73,7 @@ export function startBackgroundWork(deps: BackgroundDependencies): () => Promise
     }
     if (settings.store instanceof MysqlIdempotencyStore) await settings.store.purgeExpired(1000);
     await purgeExpiredRateLimits(db);
+    await deleteLabRecords(db, new Date(Date.now() - labRetentionMs));
     if (Date.now() - lastReconciled >= env.RECONCILE_INTERVAL_MS) {
       const report = await reconcile({ db, provider });
       lastReconciled = Date.now();

@@ -8,9 +8,10 @@ import { readdirSync, readFileSync } from "node:fs";
 import { and, count, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { openDatabase } from "@/db/client";
-import { labEvents, orders } from "@/db/schema";
+import { labCharges, labEvents, labOrders, orders } from "@/db/schema";
 import { type AppServer, startAppServer } from "@/testing/app-server";
 import { ShopClient } from "@/testing/shop-client";
+import { deleteLabRecords, labRetentionMs } from "./retention";
 
 const databaseUrl = inject("databaseUrl");
 const database = openDatabase(databaseUrl);
@@ -104,6 +105,33 @@ describe("lab faults", () => {
     });
     expect(placed.status).toBe(200);
     expect((await fetch(`${disabled.url}/lab`)).status).toBe(404);
+  });
+});
+
+describe("lab retention", () => {
+  it("keeps a day of lab rows and deletes older ones, so an open lab never grows without bound", async () => {
+    const labSession = randomUUID();
+    const run = randomUUID();
+    const twoDaysAgo = new Date(Date.now() - 2 * labRetentionMs);
+    await database.db.insert(labOrders).values([
+      { labSession, run, totalCents: 1, createdAt: twoDaysAgo },
+      { labSession, run, totalCents: 2 },
+    ]);
+    await database.db.insert(labCharges).values({ labSession, run, amountCents: 1, createdAt: twoDaysAgo });
+    await database.db.insert(labEvents).values({
+      labSession,
+      side: "unprotected",
+      servedBy: "test",
+      procedurePath: "lab.placeOrderUnprotected",
+      httpStatus: 200,
+      outcome: "executed",
+      createdAt: twoDaysAgo,
+    });
+    await deleteLabRecords(database.db, new Date(Date.now() - labRetentionMs));
+    const left = await database.db.select().from(labOrders).where(eq(labOrders.labSession, labSession));
+    expect(left.map((order) => order.totalCents)).toEqual([2]);
+    expect(await database.db.select().from(labCharges).where(eq(labCharges.labSession, labSession))).toEqual([]);
+    expect(await labEventsOf(labSession)).toBe(0);
   });
 });
 

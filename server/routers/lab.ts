@@ -15,7 +15,6 @@ import { labCookieValue } from "../lab/session";
 import { chargeUnprotected, countLabCharges, countLabOrders, placeOrderUnprotected } from "../lab/twin";
 import { cartSchema, ordersPlacedWithKeys } from "../services/orders";
 import { configuredProvider } from "../services/payment-provider";
-import { providerKeyFor } from "../services/payments";
 import { labSession, sessionCookie } from "../session";
 import { createTRPCRouter, customerProcedure, labProcedure } from "../trpc";
 
@@ -58,21 +57,19 @@ export const labRouter = createTRPCRouter({
 
   /**
    * What a run left behind, both ways: the twin's orders and charges; the shop's orders under the run's keys, and
-   * the charges the real provider made for the run's payments (found by the key the shop sends it).
+   * every charge the real provider made for those orders, whatever key it was asked with.
    */
   results: labProcedure
     .input(z.object({ run, keys: z.array(idempotencyKeySchema).max(10) }))
     .query(async ({ ctx, input }) => {
-      const providerKeys = new Set(input.keys.map((key) => providerKeyFor(ctx.customerId, key)));
-      let protectedCharges = 0;
-      for await (const charge of configuredProvider(ctx.env).allCharges()) {
-        if (providerKeys.has(charge.idempotencyKey) && charge.status === "succeeded") protectedCharges += 1;
-      }
+      const orderIds = await ordersPlacedWithKeys(ctx.db, ctx.customerId, input.keys);
+      const provider = configuredProvider(ctx.env);
+      const charges = await Promise.all(orderIds.map((id) => provider.chargesFor(`order-${id}`)));
       return {
         unprotectedOrders: await countLabOrders(ctx.db, ctx.customerId, input.run),
-        protectedOrders: await ordersPlacedWithKeys(ctx.db, ctx.customerId, input.keys),
+        protectedOrders: orderIds.length,
         unprotectedCharges: await countLabCharges(ctx.db, ctx.customerId, input.run),
-        protectedCharges,
+        protectedCharges: charges.flat().filter((charge) => charge.status === "succeeded").length,
       };
     }),
 

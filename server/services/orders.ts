@@ -1,6 +1,6 @@
 /** Placing orders: prices and names come from the database, never from the client. */
 import { randomInt } from "node:crypto";
-import { and, count, eq, inArray } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 import type { Executor } from "@/db/client";
 import { driverErrorCodes, isDuplicateKeyError } from "@/db/errors";
@@ -134,12 +134,12 @@ export async function placeOrder(
   return { id: orderId, status: "awaiting_payment", totalCents, currency, version: 1, items: lines };
 }
 
-/** How many orders a customer placed under any of these keys (the training lab's count of the protected side). */
-export async function ordersPlacedWithKeys(db: Executor, customerId: string, keys: string[]): Promise<number> {
-  if (keys.length === 0) return 0;
-  const [row] = await db
-    .select({ placed: count() })
+/** The orders a customer placed under any of these keys (the training lab's count of the protected side). */
+export async function ordersPlacedWithKeys(db: Executor, customerId: string, keys: string[]): Promise<number[]> {
+  if (keys.length === 0) return [];
+  const placed = await db
+    .select({ id: orders.id })
     .from(orders)
     .where(and(eq(orders.customerId, customerId), inArray(orders.placementKey, keys)));
-  return row?.placed ?? 0;
+  return placed.map((order) => order.id);
 }

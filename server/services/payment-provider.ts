@@ -161,6 +161,14 @@ export class PaymentProvider {
     return refund.parse(body);
   }
 
+  /** The charges made for one reference (the shop's `order-<id>`), whatever key they were asked with. */
+  async chargesFor(reference: string): Promise<ProviderCharge[]> {
+    const response = await this.request(`/v1/charges?reference=${encodeURIComponent(reference)}`);
+    const { status, body } = await this.answer(response);
+    if (status >= 400) throw PaymentProvider.rejected(status, body);
+    return page(charge).parse(body).data;
+  }
+
   /** Every charge the provider holds, page by page (for reconciliation). */
   allCharges(): AsyncGenerator<ProviderCharge> {
     return this.pages("charges", page(charge));
