@@ -4,7 +4,7 @@
  */
 import { expect, type Page, test } from "@playwright/test";
 import { e2eCrashPort } from "../playwright.config";
-import { startAppServer } from "../testing/app-server";
+import { type AppServer, startAppServer } from "../testing/app-server";
 import { requiredEnv } from "./checkout-support";
 
 async function openLab(page: Page) {
@@ -12,11 +12,11 @@ async function openLab(page: Page) {
   await expect(page.getByRole("heading", { name: "Scenarios" })).toBeVisible();
 }
 
-async function runBothWays(page: Page, scenarioId: string) {
+async function runBothWays(page: Page, scenarioId: string, timeout = 20_000) {
   const scenario = page.locator(`[data-scenario="${scenarioId}"]`);
   await scenario.getByRole("button", { name: "Run both ways" }).click();
   const created = (side: string) => scenario.locator(`tr[data-side="${side}"] [data-testid="orders-created"]`);
-  await expect(created("protected")).toBeVisible({ timeout: 20_000 });
+  await expect(created("protected")).toBeVisible({ timeout });
   const charges = (side: string) => scenario.locator(`tr[data-side="${side}"] [data-testid="charges"]`);
   return {
     unprotectedCharges: Number(await charges("unprotected").textContent()),
@@ -67,21 +67,27 @@ test("lab scenario provider-answer-lost: the keyless twin is charged twice, the 
   });
 });
 
-test("lab scenario other-process: a retry on another server process replays; the twin places one order per retry", async ({
-  page,
-}, testInfo) => {
-  test.setTimeout(90_000);
-  // The lab as `npm run demo` serves it: two server processes on one port.
-  const server = await startAppServer({
-    port: e2eCrashPort + 1,
-    processes: 2,
-    env: {
-      DATABASE_URL: requiredEnv("E2E_DATABASE_URL"),
-      PAYMENT_PROVIDER_URL: requiredEnv("E2E_PROVIDER_URL"),
-      ENABLE_LAB: "true",
-    },
+test.describe("on two server processes, as `npm run demo` serves the lab", () => {
+  let server: AppServer;
+  test.beforeAll(async () => {
+    server = await startAppServer({
+      port: e2eCrashPort + 1,
+      processes: 2,
+      env: {
+        DATABASE_URL: requiredEnv("E2E_DATABASE_URL"),
+        PAYMENT_PROVIDER_URL: requiredEnv("E2E_PROVIDER_URL"),
+        ENABLE_LAB: "true",
+        // A killed attempt's lease runs out in seconds here, instead of the default 30.
+        IDEMPOTENCY_LEASE_MS: "3000",
+      },
+    });
   });
-  try {
+  test.afterAll(() => server?.stop());
+
+  test("lab scenario other-process: a retry on another server process replays; the twin places one order per retry", async ({
+    page,
+  }, testInfo) => {
+    test.setTimeout(90_000);
     await page.goto(`${server.url}/lab`);
     await expect(page.getByRole("heading", { name: "Scenarios" })).toBeVisible();
     const result = await runBothWays(page, "other-process");
@@ -94,9 +100,28 @@ test("lab scenario other-process: a retry on another server process replays; the
       body: await page.locator('[data-scenario="other-process"]').screenshot(),
       contentType: "image/png",
     });
-  } finally {
-    await server.stop();
-  }
+  });
+
+  test("lab scenario crash: a process killed after the charge; the twin charges again, the shop's retry resumes and finds the charge", async ({
+    page,
+  }, testInfo) => {
+    test.setTimeout(90_000);
+    await page.goto(`${server.url}/lab`);
+    await expect(page.getByRole("heading", { name: "Scenarios" })).toBeVisible();
+    const result = await runBothWays(page, "crash", 60_000);
+    expect(result.unprotectedCharges, "charges the twin's provider made").toBe(2);
+    expect(result.protectedCharges, "charges the real provider made for the payment").toBe(1);
+    await expect(result.answers("unprotected")).toHaveText(/^200, no answer, 200$/);
+    // The order, the killed attempt, no answer while no process is up, 409s while its lease runs, then the
+    // resumed payment.
+    await expect(result.answers("protected")).toHaveText(/^200, no answer(, no answer)*(, 409)*, 200$/);
+    const timeline = page.locator(".lab-timeline tbody");
+    await expect(timeline.locator("tr", { hasText: "process killed at charge_attempted" })).toHaveCount(2);
+    await testInfo.attach("crash result", {
+      body: await page.locator('[data-scenario="crash"]').screenshot(),
+      contentType: "image/png",
+    });
+  });
 });
 
 test("the timeline shows each attempt live, with the process that served it, and the inspector shows the key", async ({

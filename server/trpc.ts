@@ -19,7 +19,7 @@ import {
   withIdempotencyKey,
 } from "./idempotency/procedure";
 import { idempotencySettings } from "./idempotency-settings";
-import { labFaultOf } from "./lab/faults";
+import { crashIfTheLabAsks, holdIfTheLabAsks, isCrashPoint } from "./lab/faults";
 import { labGuestOf } from "./lab/session";
 import { clientAddress, consumeRateLimit } from "./rate-limits";
 import { findMerchant } from "./services/merchants";
@@ -175,7 +175,8 @@ function idempotencyWiring(ctx: Context, path: string): IdempotencyWiring<Execut
     settings: idempotencySettings(ctx.db, ctx.env),
     checkpoint: (point) => {
       crashIfRequested(ctx.reqHeaders, path, point);
-      if (point === "claimed") return holdIfTheLabAsks(ctx.reqHeaders, ctx.env);
+      if (point === "claimed") return holdIfTheLabAsks();
+      if (isCrashPoint(point)) return crashIfTheLabAsks(point);
     },
     toClientError: asAppError,
   };
@@ -219,13 +220,6 @@ export function adminIdempotentProcedure<Shape extends z.ZodRawShape>(
     const { call, wiring } = idempotencyIn(ctx, merchantScope, path, parsed);
     return next({ ctx: { idempotency: idempotencyOfCall(call, wiring, options) } });
   });
-}
-
-/** The lab's slow first attempt: a lab request may ask to hold its key once claimed (server/lab/faults.ts). */
-async function holdIfTheLabAsks(headers: Headers, settings: Context["env"]): Promise<void> {
-  const fault = labFaultOf(headers);
-  if (fault?.kind !== "hold" || labGuestOf(headers, settings) === null) return;
-  await new Promise((resolve) => setTimeout(resolve, fault.ms));
 }
 
 /** The training lab's own procedures: a guest who opened the lab (server/lab/session.ts), 401 otherwise. */

@@ -11,7 +11,7 @@ import { appDatabase } from "../db";
 import { env } from "../env";
 import { idempotencyKeyHeader, replayedHeader } from "../idempotency/key";
 import { outcomeOfAnswer, recordLabEvent } from "../lab/events";
-import { type LabFault, labFaultHeader, labFaultOf, labRunHeader, labTabHeader } from "../lab/faults";
+import { type LabAttempt, labAttempts, labFaultHeader, labFaultOf, labRunHeader, labTabHeader } from "../lab/faults";
 import { labGuestOf } from "../lab/session";
 import { type ApiCall, boundedBody, declaredTooLong, maxBatchSize, maxBodyBytes, refusalOf } from "../request-guards";
 import { servedRouter } from "../root";
@@ -93,13 +93,15 @@ const unprotectedTwins = new Set(["lab.placeOrderUnprotected", "lab.payUnprotect
  * session. It goes on the lab's timeline, and it may ask for a fault (server/lab/faults.ts). Anything else is an
  * ordinary call: its fault header is ignored and nothing is recorded.
  */
-function labCallOf(headers: Headers, url: string): { fault: LabFault | null; record: Recorder } | null {
+function labAttemptOf(headers: Headers, req: IncomingMessage, res: ServerResponse): LabAttempt | null {
   // A lab attempt names its run; everything else (every shop call) is passed by at the cost of two lookups.
   if (!headers.has(labRunHeader) && !headers.has(labFaultHeader)) return null;
-  const procedurePath = /^\/api\/trpc\/([\w.]+)(?:\?|$)/.exec(url)?.[1];
+  const procedurePath = /^\/api\/trpc\/([\w.]+)(?:\?|$)/.exec(req.url ?? "")?.[1];
   if (!procedurePath || (procedurePath.startsWith("lab.") && !unprotectedTwins.has(procedurePath))) return null;
   const labGuest = labGuestOf(headers, env());
   if (labGuest === null) return null;
+  // Each lab attempt gets a connection of its own, so that no fault falls on a connection the page reuses.
+  res.setHeader("connection", "close");
   return {
     fault: labFaultOf(headers),
     record: (httpStatus, outcome) =>
@@ -112,12 +114,15 @@ function labCallOf(headers: Headers, url: string): { fault: LabFault | null; rec
         procedurePath,
         idempotencyKey: headers.get(idempotencyKeyHeader)?.slice(0, 255) ?? null,
         httpStatus,
-        outcome,
+        outcome: outcome.slice(0, 64),
       }).catch((error: unknown) => console.error("lab: an attempt could not be recorded:", error)),
+    startAnswer: (status = 200) => {
+      res.writeHead(status, { "content-type": "application/json", "content-length": "1024" });
+      return new Promise((resolve) => res.write(" ", () => resolve()));
+    },
+    cut: () => req.socket.destroy(),
   };
 }
-
-type Recorder = (httpStatus: number, outcome: string) => Promise<void>;
 
 /**
  * Serves an API call arriving at Node's HTTP server. The body is read straight from the socket and handed to one
@@ -131,33 +136,25 @@ export async function serveApi(req: IncomingMessage, res: ServerResponse): Promi
     headers.set("x-forwarded-for", req.socket.remoteAddress);
   }
   const host = headers.get("host") ?? "";
-  const lab = labCallOf(headers, req.url ?? "");
+  const lab = labAttemptOf(headers, req, res);
   if (lab?.fault?.kind === "lose-request") {
     await lab.record(0, "request lost before the server: nothing ran");
-    req.socket.destroy();
+    lab.cut();
     return;
   }
   const hasBody = method !== "GET" && method !== "HEAD";
   const body = await readBody(headers, hasBody ? req : null);
-  const response = await answer(
-    `http://${host || "localhost"}${req.url}`,
-    { method, headers, host, body },
-    wantsEvents(headers) ? abortedWhenGone(res) : undefined,
-  );
+  const call = { method, headers, host, body };
+  const url = `http://${host || "localhost"}${req.url}`;
+  const signal = wantsEvents(headers) ? abortedWhenGone(res) : undefined;
+  const response = lab ? await labAttempts.run(lab, () => answer(url, call, signal)) : await answer(url, call, signal);
   if (lab) {
     const outcome = outcomeOfAnswer(response.status, response.headers.get(replayedHeader) === "true");
-    await lab.record(
-      response.status,
-      lab.fault?.kind === "lose-response" ? `${outcome}, then the answer was lost` : outcome,
-    );
-    // A browser silently sends a request again when a reused connection fails before any answer: each lab
-    // attempt gets a connection of its own, so that the attempts a trainee sees are the ones the page made.
-    res.setHeader("connection", "close");
-    if (lab.fault?.kind === "lose-response") {
-      // The answer starts (so the browser does not send it again) and the connection drops before its body.
-      res.writeHead(response.status, { "content-type": "application/json", "content-length": "1024" });
-      res.flushHeaders();
-      req.socket.destroy();
+    const lost = lab.fault?.kind === "lose-response";
+    await lab.record(response.status, lost ? `${outcome}, then the answer was lost` : outcome);
+    if (lost) {
+      await lab.startAnswer(response.status);
+      lab.cut();
       return;
     }
   }

@@ -65,6 +65,25 @@ describe("lab faults", () => {
     expect(await labEventsOf(guest.customerId as string)).toBe(1);
   });
 
+  it("crash a payment at a recovery point; a server of one process abandons it there, its lease held for the retry", async () => {
+    const guest = await labGuest(enabled);
+    const placed = await guest.mutation("orders.place", cart, { "idempotency-key": randomUUID() });
+    const pay = { orderId: (placed.data as { order: { id: number } }).order.id, card: "4242424242424242" };
+    const key = randomUUID();
+    await expect(
+      guest.mutation("payments.pay", pay, { "idempotency-key": key, "x-lab-fault": "crash:payment_created" }),
+    ).rejects.toThrow();
+    const retry = await guest.mutation("payments.pay", pay, { "idempotency-key": key });
+    expect(retry.status).toBe(409);
+    const outcomes = await database.db
+      .select({ outcome: labEvents.outcome })
+      .from(labEvents)
+      .where(eq(labEvents.labSession, guest.customerId as string));
+    expect(outcomes.map((event) => event.outcome)).toContain("abandoned at payment_created, lease held");
+    // The server itself goes on answering.
+    expect((await guest.mutation("orders.place", cart, { "idempotency-key": randomUUID() })).status).toBe(200);
+  });
+
   it("are never caused for a shop session, whatever it sends: it gets its answer and nothing is recorded", async () => {
     const shopper = new ShopClient(enabled.url);
     await shopper.signIn();

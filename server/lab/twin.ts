@@ -7,6 +7,7 @@ import { and, count, eq, inArray } from "drizzle-orm";
 import type { Executor } from "@/db/client";
 import { labCharges, labOrders, products } from "@/db/schema";
 import type { Cart } from "../services/orders";
+import { crashIfTheLabAsks } from "./faults";
 
 export async function placeOrderUnprotected(
   db: Executor,
@@ -50,6 +51,8 @@ export async function chargeUnprotected(
   answerLost: boolean,
 ): Promise<{ charged: true } | { answerLost: true }> {
   await db.insert(labCharges).values({ labSession, run, amountCents });
+  // Where the shop's payment has recorded `charge_attempted`; the twin has recorded nothing, so a retry charges.
+  await crashIfTheLabAsks("charge_attempted");
   return answerLost ? { answerLost: true } : { charged: true };
 }
 

@@ -76,8 +76,8 @@ export interface PaymentDependencies {
   provider: PaymentProvider;
   /** The idempotency layer, to resume an earlier attempt on the same order under that attempt's own key. */
   settings: IdempotencySettings;
-  /** Where tests may crash the process, after each committed recovery point. */
-  checkpoint?: (point: PaymentRecoveryPoint) => void;
+  /** Where a test or the lab may crash the process, after each committed recovery point. */
+  checkpoint?: (point: PaymentRecoveryPoint) => void | Promise<void>;
 }
 
 async function paymentOfRequest(db: Executor, customerId: string, requestKey: string) {
@@ -266,7 +266,7 @@ export async function pay(deps: PaymentDependencies, request: PayRequest, step: 
           payment = await createPaymentResolvingEarlier(deps, request);
         }
         await step.advance("payment_created");
-        deps.checkpoint?.("payment_created");
+        await deps.checkpoint?.("payment_created");
         break;
       }
       case "payment_created": {
@@ -283,7 +283,7 @@ export async function pay(deps: PaymentDependencies, request: PayRequest, step: 
         const attempted = committedRow(payment, "payment", step.recoveryPoint);
         if (attempted.status !== "pending") return outcomeOf(attempted);
         const settlement = await askProvider(deps, request, attempted);
-        deps.checkpoint?.("charge_attempted");
+        await deps.checkpoint?.("charge_attempted");
         return outcomeOf(await settlePayment(deps.db, attempted, settlement));
       }
       case "finished":

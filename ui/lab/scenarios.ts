@@ -5,7 +5,7 @@
  */
 import { newIdempotencyKey } from "../intent-key";
 
-export type Fault = "lose-request" | "lose-response" | `hold:${number}`;
+export type Fault = "lose-request" | "lose-response" | `hold:${number}` | "crash:charge_attempted";
 
 export interface Attempt {
   side: "unprotected" | "protected";
@@ -27,7 +27,11 @@ interface Call {
 /** What an attempt got back: the process that answered, and the business payload of a success. */
 interface Sent {
   servedBy: string | null;
+  /** The HTTP status, or null when no answer arrived. */
+  status: number | null;
   data?: unknown;
+  /** How long the server asked the client to wait before retrying (a 409 or 503). */
+  retryAfterMs?: number;
 }
 
 interface Cart {
@@ -37,6 +41,8 @@ interface Cart {
 const oneBag: Cart = { items: [{ productId: 1, quantity: 1 }] };
 /** What the twin's provider is asked for one bag (the twin does not price its payments). */
 const oneBagCents = 1450;
+/** The provider charges this card and answers (shop/test-cards.ts). */
+const succeeds = "4242424242424242";
 /** The provider charges this card, then its answer is lost (shop/test-cards.ts). */
 const chargedThenTimesOut = "4000000000000259";
 const twoBags: Cart = { items: [{ productId: 1, quantity: 2 }] };
@@ -73,6 +79,31 @@ async function retryUntilAnotherProcess(run: ScenarioRun, side: Attempt["side"])
   for (let retry = 0; retry < retriesForAnotherProcess; retry += 1) {
     const { servedBy } = await run.send({ side, key });
     if (servedBy !== null && servedBy !== first.servedBy) return;
+  }
+}
+
+/** Places one bag through the shop's orders.place, for a scenario that pays it. */
+async function placeProtectedOrder(run: ScenarioRun): Promise<number> {
+  const placed = await run.send({ side: "protected", key: newIdempotencyKey() });
+  const orderId = (placed.data as { order?: { id?: number } } | undefined)?.order?.id;
+  if (orderId === undefined) throw new Error("The order to pay could not be placed; run the scenario again.");
+  return orderId;
+}
+
+/** How long a client keeps retrying an attempt the server says is still in flight. */
+const inFlightPatienceMs = 90_000;
+
+/**
+ * Retries, as the shop's checkout does, while there is no answer (a server restarting refuses connections) or the
+ * server answers 409 or 503 with a time to wait.
+ */
+async function retryWhileInFlight(run: ScenarioRun, call: Call): Promise<void> {
+  const giveUpAt = Date.now() + inFlightPatienceMs;
+  for (;;) {
+    const sent = await run.send(call);
+    const retryable = sent.status === null || sent.status === 409 || sent.status === 503;
+    if (!retryable || Date.now() > giveUpAt) return;
+    await pause(Math.min(sent.retryAfterMs ?? 1000, 5000));
   }
 }
 
@@ -151,6 +182,30 @@ export const scenarios: Scenario[] = [
     protect: (run) => retryUntilAnotherProcess(run, "protected"),
   },
   {
+    id: "crash",
+    title: "6. The server crashes between recovery points",
+    story:
+      "The order is paid with a card that succeeds. The server process is killed right after the provider charged, before the charge was recorded (recovery point charge_attempted); the supervisor starts a new one. The client retries.",
+    lesson:
+      "Unprotected, the retry charges again: two charges. Protected, the retry gets 409 while the dead attempt's lease runs out, then resumes from charge_attempted: it asks the provider with the payment's own key, finds the charge and records it (the background completer would have done the same): one.",
+    unprotected: async (run) => {
+      await run.send({ side: "unprotected" });
+      const pay = {
+        path: "lab.payUnprotected",
+        input: { run: run.run, amountCents: oneBagCents, loseProviderAnswer: false },
+      };
+      await run.send({ side: "unprotected", procedure: pay, fault: "crash:charge_attempted" });
+      await run.send({ side: "unprotected", procedure: pay });
+    },
+    protect: async (run) => {
+      const orderId = await placeProtectedOrder(run);
+      const key = newIdempotencyKey();
+      const pay = { path: "payments.pay", input: { orderId, card: succeeds } };
+      await run.send({ side: "protected", key, procedure: pay, fault: "crash:charge_attempted" });
+      await retryWhileInFlight(run, { side: "protected", key, procedure: pay });
+    },
+  },
+  {
     id: "provider-answer-lost",
     title: "7. The provider charges, but its answer is lost",
     story:
@@ -167,9 +222,7 @@ export const scenarios: Scenario[] = [
       await run.send({ side: "unprotected", procedure: pay(false) });
     },
     protect: async (run) => {
-      const placed = await run.send({ side: "protected", key: newIdempotencyKey() });
-      const orderId = (placed.data as { order?: { id?: number } } | undefined)?.order?.id;
-      if (orderId === undefined) throw new Error("The order to pay could not be placed; run the scenario again.");
+      const orderId = await placeProtectedOrder(run);
       const key = newIdempotencyKey();
       const pay = { path: "payments.pay", input: { orderId, card: chargedThenTimesOut } };
       await run.send({ side: "protected", key, procedure: pay });
@@ -218,13 +271,21 @@ export function browserRun(run: string, tab: string): ScenarioRun {
         const response = await fetch(`/api/trpc/${path}`, { method: "POST", headers, body: JSON.stringify(input) });
         servedBy = response.headers.get("x-served-by");
         // An answer counts once all of it has arrived.
-        const body = (await response.json()) as { result?: { data?: unknown } };
+        const body = (await response.json()) as {
+          result?: { data?: unknown };
+          error?: { data?: { retryAfterMs?: number } };
+        };
         const replayed = response.headers.get("idempotent-replayed") === "true";
         attempts.push({ side, answer: `${response.status}${replayed ? " (replayed)" : ""}`, servedBy });
-        return { servedBy, data: body.result?.data };
+        return {
+          servedBy,
+          status: response.status,
+          data: body.result?.data,
+          retryAfterMs: body.error?.data?.retryAfterMs,
+        };
       } catch {
         attempts.push({ side, answer: "no answer", servedBy });
-        return { servedBy };
+        return { servedBy, status: null };
       }
     },
   };
