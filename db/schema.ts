@@ -332,3 +332,33 @@ export const labCharges = mysqlTable(
   },
   (table) => [index("lab_charges_run").on(table.labSession, table.run)],
 );
+
+/**
+ * A product as the twin's blind update edits it: a name and no version, so the last writer wins and the first
+ * writer's edit is lost without anyone being told.
+ */
+export const labProducts = mysqlTable(
+  "lab_products",
+  {
+    id: bigint("id", { mode: "number", unsigned: true }).autoincrement().primaryKey(),
+    labSession: char("lab_session", { length: 36 }).notNull(),
+    run: char("run", { length: 36 }).notNull(),
+    name: varchar("name", { length: 200 }).notNull(),
+    createdAt: createdAt(),
+  },
+  (table) => [index("lab_products_run").on(table.labSession, table.run)],
+);
+
+/** A product↔category link as the twin's plain INSERT makes it: no key over the pair, so a retry adds a row. */
+export const labLinks = mysqlTable(
+  "lab_links",
+  {
+    id: bigint("id", { mode: "number", unsigned: true }).autoincrement().primaryKey(),
+    labSession: char("lab_session", { length: 36 }).notNull(),
+    run: char("run", { length: 36 }).notNull(),
+    productId: int("product_id").notNull(),
+    categoryId: int("category_id").notNull(),
+    createdAt: createdAt(),
+  },
+  (table) => [index("lab_links_run").on(table.labSession, table.run)],
+);

@@ -67,6 +67,39 @@ test("lab scenario provider-answer-lost: the keyless twin is charged twice, the 
   });
 });
 
+test("lab scenario two-keys-one-order: two tabs pay one order with their own keys; the twin charges twice, the shop once", async ({
+  page,
+}, testInfo) => {
+  await openLab(page);
+  const result = await runBothWays(page, "two-keys-one-order");
+  expect(result.unprotectedCharges, "charges the twin's provider made").toBe(2);
+  expect(result.protectedCharges, "charges the real provider made for the order").toBe(1);
+  await expect(result.answers("protected")).toHaveText(/^200, (200, 409|409, 200)$/);
+  await testInfo.attach("two-keys-one-order result", {
+    body: await page.locator('[data-scenario="two-keys-one-order"]').screenshot(),
+    contentType: "image/png",
+  });
+});
+
+test("lab scenario 9b: each pattern both ways, the lost update, the duplicate link and the stuck claim on the unprotected side only", async ({
+  page,
+}, testInfo) => {
+  await openLab(page);
+  const card = page.locator('[data-scenario="patterns"]');
+  await card.getByRole("button", { name: "Run both ways" }).click();
+  const figure = (pattern: string, side: string) =>
+    card.locator(`tr[data-pattern="${pattern}"] [data-testid="${side}-figure"]`);
+  await expect(figure("versioned-update", "unprotected")).toHaveText(/\(second editor\)$/, { timeout: 20_000 });
+  await expect(figure("versioned-update", "protected")).toHaveText(/\(first editor\)$/);
+  await expect(figure("upsert-link", "unprotected")).toHaveText("2");
+  await expect(figure("upsert-link", "protected")).toHaveText("1");
+  await expect(figure("redis-lease", "unprotected")).toHaveText("0");
+  await expect(figure("redis-lease", "protected")).toHaveText("1");
+  await expect(figure("redis-down", "unprotected")).toHaveText("2");
+  await expect(figure("redis-down", "protected")).toHaveText("0");
+  await testInfo.attach("patterns result", { body: await card.screenshot(), contentType: "image/png" });
+});
+
 test.describe("on two server processes, as `npm run demo` serves the lab", () => {
   let server: AppServer;
   test.beforeAll(async () => {

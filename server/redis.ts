@@ -10,7 +10,7 @@ import { env } from "./env";
 /** Bounds both connecting and each command; a store call waits at most this long for a connection. */
 export const redisTimeoutMs = 1000;
 
-export function openRedis(url: string): Redis {
+export function openRedis(url: string, { reportOutages = true } = {}): Redis {
   const redis = new Redis(url, {
     connectTimeout: redisTimeoutMs,
     // ioredis fails a command unanswered by then; its late reply, if it comes, is matched to it and dropped.
@@ -28,7 +28,7 @@ export function openRedis(url: string): Redis {
   const where = `Redis at ${redis.options.host}:${redis.options.port}`;
   let down = false;
   redis.on("error", (error: Error) => {
-    if (down) return;
+    if (down || !reportOutages) return;
     down = true;
     console.error(`${where} is unreachable (${error.message}): idempotent mutations answer 503 until it is back`);
   });

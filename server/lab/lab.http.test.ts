@@ -8,9 +8,10 @@ import { readdirSync, readFileSync } from "node:fs";
 import { and, count, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { openDatabase } from "@/db/client";
-import { labCharges, labEvents, labOrders, orders } from "@/db/schema";
+import { labCharges, labEvents, labOrders, orders, productCategories, products } from "@/db/schema";
 import { type AppServer, startAppServer } from "@/testing/app-server";
 import { ShopClient } from "@/testing/shop-client";
+import type { PatternComparison } from "./patterns";
 import { deleteLabRecords, labRetentionMs } from "./retention";
 
 const databaseUrl = inject("databaseUrl");
@@ -127,6 +128,33 @@ describe("lab faults", () => {
   });
 });
 
+/** Everything the catalog patterns touch, as it stands. */
+const catalogAsItStands = async () => ({
+  products: await database.db.select().from(products),
+  links: await database.db.select().from(productCategories),
+});
+
+describe("lab patterns", () => {
+  it("show each pattern both ways, and the shop's catalog code leaves the real catalog as it was", async () => {
+    const before = await catalogAsItStands();
+    const guest = await labGuest(enabled);
+    const compared = await guest.mutation("lab.comparePatterns", { run: randomUUID() });
+    expect(compared.status).toBe(200);
+    const figures = Object.fromEntries(
+      (compared.data as PatternComparison[]).map((pattern) => [
+        pattern.pattern,
+        [pattern.unprotected.figure, pattern.protected.figure],
+      ]),
+    );
+    expect(figures["versioned-update"]?.[0]).toMatch(/\(second editor\)$/);
+    expect(figures["versioned-update"]?.[1]).toMatch(/\(first editor\)$/);
+    expect(figures["upsert-link"]).toEqual(["2", "1"]);
+    expect(figures["redis-lease"]).toEqual(["0", "1"]);
+    expect(figures["redis-down"]).toEqual(["2", "0"]);
+    expect(await catalogAsItStands()).toEqual(before);
+  });
+});
+
 describe("lab retention", () => {
   it("keeps a day of lab rows and deletes older ones, so an open lab never grows without bound", async () => {
     const labSession = randomUUID();
@@ -166,6 +194,6 @@ describe("lab code", () => {
       [...readFileSync(file, "utf8").matchAll(/\.(insert|update|delete)\((\w+)\)/g)].map((match) => match[2]),
     );
     expect(writes.length).toBeGreaterThan(0);
-    expect(new Set(writes)).toEqual(new Set(["labOrders", "labCharges", "labEvents"]));
+    expect(new Set(writes)).toEqual(new Set(["labOrders", "labCharges", "labEvents", "labProducts", "labLinks"]));
   });
 });

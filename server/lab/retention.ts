@@ -4,7 +4,7 @@
  */
 import { type Column, lt } from "drizzle-orm";
 import type { Executor } from "@/db/client";
-import { labCharges, labEvents, labOrders } from "@/db/schema";
+import { labCharges, labEvents, labLinks, labOrders, labProducts } from "@/db/schema";
 
 export const labRetentionMs = 24 * 3600_000;
 
@@ -15,6 +15,8 @@ export async function deleteLabRecords(db: Executor, before?: Date): Promise<num
     db.delete(labEvents).where(madeBefore(labEvents.createdAt)),
     db.delete(labOrders).where(madeBefore(labOrders.createdAt)),
     db.delete(labCharges).where(madeBefore(labCharges.createdAt)),
+    db.delete(labProducts).where(madeBefore(labProducts.createdAt)),
+    db.delete(labLinks).where(madeBefore(labLinks.createdAt)),
   ]);
   return results.reduce((sum, [result]) => sum + result.affectedRows, 0);
 }

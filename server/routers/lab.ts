@@ -11,8 +11,10 @@ import { idempotencyKeySchema } from "../idempotency/key";
 import { idempotencySettings } from "../idempotency-settings";
 import { amountCents } from "../inputs";
 import { labEventsAfter } from "../lab/events";
+import { comparePatterns } from "../lab/patterns";
 import { labCookieValue } from "../lab/session";
 import { chargeUnprotected, countLabCharges, countLabOrders, placeOrderUnprotected } from "../lab/twin";
+import { appRedis } from "../redis";
 import { cartSchema, ordersPlacedWithKeys } from "../services/orders";
 import { configuredProvider } from "../services/payment-provider";
 import { labSession, sessionCookie } from "../session";
@@ -72,6 +74,11 @@ export const labRouter = createTRPCRouter({
         protectedCharges: charges.flat().filter((charge) => charge.status === "succeeded").length,
       };
     }),
+
+  /** Scenario 9's patterns, each run both ways on the server (server/lab/patterns.ts). */
+  comparePatterns: labProcedure
+    .input(z.object({ run }))
+    .mutation(({ ctx, input }) => comparePatterns(ctx.db, appRedis(), ctx.customerId, input.run)),
 
   /** Every attempt of this lab session, live (server-sent events), resuming after the last one seen. */
   timeline: labProcedure

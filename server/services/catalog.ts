@@ -3,7 +3,7 @@
  * linking is an upsert on the link's primary key, unlinking a delete, renaming a versioned update.
  */
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
-import type { Database, Executor } from "@/db/client";
+import type { Executor } from "@/db/client";
 import { driverErrorCodes } from "@/db/errors";
 import { categories, productCategories, products } from "@/db/schema";
 import { appError } from "../errors";
@@ -78,7 +78,7 @@ export async function listProducts(db: Executor, productIds?: number[]): Promise
  * from the same version also passes this check; that is harmless, because the product is then exactly what this
  * caller asked for.
  */
-export async function renameProduct(db: Database, input: RenameInput): Promise<CatalogProduct> {
+export async function renameProduct(db: Executor, input: RenameInput): Promise<CatalogProduct> {
   return db.transaction(async (tx) => {
     await tx
       .update(products)
@@ -107,7 +107,7 @@ export interface LinkState {
  * Links a product to a category with one INSERT … ON DUPLICATE KEY UPDATE on the link's primary key: any number
  * of repeats, concurrent or not, leave one row that keeps its create_time and gets a fresh update_time.
  */
-export async function linkCategory(db: Database, input: LinkInput): Promise<LinkState> {
+export async function linkCategory(db: Executor, input: LinkInput): Promise<LinkState> {
   try {
     await db
       .insert(productCategories)
@@ -123,7 +123,7 @@ export async function linkCategory(db: Database, input: LinkInput): Promise<Link
 }
 
 /** Unlinks a product from a category; a link that is already gone is a success too. */
-export async function unlinkCategory(db: Database, input: LinkInput): Promise<LinkState> {
+export async function unlinkCategory(db: Executor, input: LinkInput): Promise<LinkState> {
   await assertProductAndCategoryExist(db, input);
   await db
     .delete(productCategories)

@@ -91,7 +91,7 @@ function ScenarioCard({ scenario, tab, onKey }: { scenario: Scenario; tab: strin
                 <td data-testid="processes">{processes("unprotected")}</td>
               </tr>
               <tr data-side="protected">
-                <th scope="row">protected (orders.place)</th>
+                <th scope="row">protected (the shop's procedures)</th>
                 <td data-testid="orders-created">{outcome.protectedOrders}</td>
                 <td data-testid="charges">{outcome.protectedCharges}</td>
                 <td data-testid="answers">{answers("protected")}</td>
@@ -100,6 +100,67 @@ function ScenarioCard({ scenario, tab, onKey }: { scenario: Scenario; tab: strin
             </tbody>
           </table>
           <p className="lab-lesson">{scenario.lesson}</p>
+        </div>
+      )}
+    </article>
+  );
+}
+
+/** Scenario 9's patterns: run both ways on the server, one row per pattern. */
+function PatternsCard() {
+  const client = useTRPCClient();
+  const compare = useMutation({ mutationFn: () => client.lab.comparePatterns.mutate({ run: crypto.randomUUID() }) });
+  return (
+    <article className="lab-scenario" data-scenario="patterns" aria-labelledby="patterns-title">
+      <h3 id="patterns-title">9b. The patterns side by side</h3>
+      <p>
+        A versioned update against a blind one, an upsert against a plain insert for a link, a Redis claim with a lease
+        against one without, and Redis down. The catalog is the merchant's: the shop's own catalog code runs on the real
+        tables inside a transaction that is rolled back, so it shows its constraints and changes nothing.
+      </p>
+      <button
+        type="button"
+        className="button button--small"
+        disabled={compare.isPending}
+        onClick={() => compare.mutate()}
+      >
+        {compare.isPending ? "Running…" : "Run both ways"}
+      </button>
+      {compare.isError && (
+        <p role="alert" className="notice notice--error">
+          {compare.error.message}
+        </p>
+      )}
+      {compare.data && (
+        <div className="table-wrap">
+          <table className="admin-table lab-result">
+            <thead>
+              <tr>
+                <th scope="col">pattern</th>
+                <th scope="col">what to check</th>
+                <th scope="col">unprotected twin</th>
+                <th scope="col">protected (the shop's code)</th>
+              </tr>
+            </thead>
+            <tbody>
+              {compare.data.map((pattern) => (
+                <tr key={pattern.pattern} data-pattern={pattern.pattern}>
+                  <th scope="row">{pattern.title}</th>
+                  <td>{pattern.measure}</td>
+                  <td>
+                    <strong data-testid="unprotected-figure">{pattern.unprotected.figure}</strong>
+                    <br />
+                    {pattern.unprotected.story}
+                  </td>
+                  <td>
+                    <strong data-testid="protected-figure">{pattern.protected.figure}</strong>
+                    <br />
+                    {pattern.protected.story}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
         </div>
       )}
     </article>
@@ -238,12 +299,13 @@ export function Lab() {
         <h2 id="lab-scenarios-title">Scenarios</h2>
         <p>
           Each runs twice: against an unprotected twin (no key, no unique constraint, lab-only tables) and against the
-          shop's own <code>orders.place</code>. The server causes each failure on request. This page: {tab}, served by{" "}
-          {start.data.servedBy}.
+          shop's own procedures (<code>orders.place</code>, <code>payments.pay</code>). The server causes each failure
+          on request. This page: {tab}, served by {start.data.servedBy}.
         </p>
         {scenarios.map((scenario) => (
           <ScenarioCard key={scenario.id} scenario={scenario} tab={tab} onKey={setLastKey} />
         ))}
+        <PatternsCard />
       </section>
       <Timeline />
       <KeyInspector initialKey={lastKey} />

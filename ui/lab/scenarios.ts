@@ -244,6 +244,33 @@ export const scenarios: Scenario[] = [
       await run.send({ side: "protected", key, cart: twoBags });
     },
   },
+  {
+    id: "two-keys-one-order",
+    title: "9a. The unique index, second line: two tabs pay one order, each with its own key",
+    story:
+      "The same order is paid from two tabs at once. Each tab is a separate intent, so each has its own key: the dedup table cannot tell them apart.",
+    lesson:
+      "Unprotected, two charges. Protected, the order is held by the first payment in its transaction and a payment's success is unique per order (payments_one_success_per_order): the second tab gets 409, and the provider charges once.",
+    unprotected: async (run) => {
+      await run.send({ side: "unprotected" });
+      const pay = {
+        path: "lab.payUnprotected",
+        input: { run: run.run, amountCents: oneBagCents, loseProviderAnswer: false },
+      };
+      await Promise.all([
+        run.send({ side: "unprotected", procedure: pay }),
+        run.send({ side: "unprotected", procedure: pay }),
+      ]);
+    },
+    protect: async (run) => {
+      const orderId = await placeProtectedOrder(run);
+      const pay = { path: "payments.pay", input: { orderId, card: succeeds } };
+      await Promise.all([
+        run.send({ side: "protected", key: newIdempotencyKey(), procedure: pay }),
+        run.send({ side: "protected", key: newIdempotencyKey(), procedure: pay }),
+      ]);
+    },
+  },
 ];
 
 /** Sends one attempt the way the shop's browser code does, plus the lab's headers. */
