@@ -7,6 +7,7 @@ import {
 } from "drizzle-orm/mysql2";
 import mysql from "mysql2/promise";
 import * as schema from "./schema";
+import { rerunOnDeadlock } from "./transactions";
 
 /** The pool-backed database; `$client` is the mysql2 pool, for code that needs one connection for a while. */
 export type Database = MySql2Database<typeof schema> & { $client: mysql.Pool };
@@ -51,7 +52,14 @@ export function openDatabase(url: string, options: PoolOptions = {}): DatabaseHa
   pool.pool.on("connection", (connection) => {
     connection.query(`SET time_zone = '+00:00', innodb_lock_wait_timeout = ${lockWait}`);
     connection.query("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
+    // On a Galera node, a read waits until the node has applied every write the cluster committed before it, so
+    // a key or an answer committed through another node is never missed. MariaDB alone ignores it; MySQL lacks
+    // the variable (error 1193), and has no other node to wait for.
+    connection.query("SET SESSION wsrep_sync_wait = 1", () => undefined);
   });
   const db = drizzle(pool, { schema, mode: "default" });
+  // Every transaction of the pool is run again when it loses a race (db/transactions.ts).
+  const runOnce = db.transaction.bind(db);
+  db.transaction = ((work, config) => rerunOnDeadlock(() => runOnce(work, config))) as typeof db.transaction;
   return { db, close: () => pool.end() };
 }

@@ -19,6 +19,7 @@ import type { Database, Executor } from "@/db/client";
 import { driverErrorCodes, isDuplicateKeyError } from "@/db/errors";
 import * as schema from "@/db/schema";
 import { idempotencyKeys } from "@/db/schema";
+import { rerunOnDeadlock } from "@/db/transactions";
 import {
   type ClaimedRun,
   type ClaimRefused,
@@ -139,7 +140,12 @@ export class MysqlIdempotencyStore implements IdempotencyStore<Executor> {
    * the key is held), runs `work`, and writes the completion just before `COMMIT`. If `work` throws, the
    * completion misses, or the process dies before the commit, neither the key nor any business row remains.
    */
-  async runClaimed(
+  runClaimed(request: ClaimRequest, work: (business: Executor) => Promise<string>): Promise<ClaimedRun | ClaimRefused> {
+    // Lost to a racer on another Galera node (1213), the whole transaction runs again and meets the winner's key.
+    return rerunOnDeadlock(() => this.runClaimedOnce(request, work));
+  }
+
+  private async runClaimedOnce(
     request: ClaimRequest,
     work: (business: Executor) => Promise<string>,
   ): Promise<ClaimedRun | ClaimRefused> {
