@@ -5,6 +5,8 @@ export default defineConfig({
   resolve: { alias: { "@": fileURLToPath(new URL(".", import.meta.url)) } },
   test: {
     include: ["{db,server,scripts,ui}/**/*.test.ts"],
+    // The scale-out suite starts clusters of its own: vitest.cluster.config.ts.
+    exclude: ["**/node_modules/**", "**/*.cluster.test.ts"],
     globalSetup: ["testing/vitest-global-setup.ts"],
     setupFiles: ["testing/vitest-setup.ts"],
     testTimeout: 60_000,
