@@ -12,15 +12,15 @@
  */
 import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
-import type { Redis } from "ioredis";
 import type { Database } from "@/db/client";
 import { openDatabase } from "@/db/client";
 import type { Env } from "./env";
 import { type IdempotencySettings, MysqlIdempotencyStore } from "./idempotency";
+import type { RedisConnection } from "./idempotency/redis-store";
 import { separateIdempotencySettings } from "./idempotency-settings";
 import { deleteLabRecords, labRetentionMs } from "./lab/retention";
 import { purgeExpiredRateLimits } from "./rate-limits";
-import { openRedis } from "./redis";
+import { openConfiguredRedis } from "./redis";
 import { completeAbandonedWork } from "./services/completer";
 import type { PaymentProvider } from "./services/payment-provider";
 import { configuredProvider } from "./services/payment-provider";
@@ -107,12 +107,12 @@ export function startAppBackgroundWork(env: Env): () => Promise<void> {
     poolSize: 2,
     lockWaitTimeoutSeconds: env.IDEMPOTENCY_WAIT_MS / 1000,
   });
-  let redis: Redis | undefined;
+  let redis: RedisConnection | undefined;
   const stop = startBackgroundWork({
     db: database.db,
     provider: configuredProvider(env),
     settings: separateIdempotencySettings(database.db, env, () => {
-      redis ??= openRedis(env.REDIS_URL);
+      redis ??= openConfiguredRedis(env);
       return redis;
     }),
     env,

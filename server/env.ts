@@ -39,6 +39,14 @@ export const envSchema = z.object({
   IDEMPOTENCY_STORE: z.enum(["mysql", "redis"]).default("mysql"),
   /** Used only when IDEMPOTENCY_STORE=redis. */
   REDIS_URL: redisUrl.default("redis://127.0.0.1:6379"),
+  /**
+   * A Redis Cluster instead of REDIS_URL (IDEMPOTENCY_STORE=redis): some of its nodes as host:port, comma-separated.
+   * Every write of the store is then confirmed by a replica, or fails closed (docs/scale-out.md).
+   */
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .regex(/^[\w.-]+:\d{1,5}(,[\w.-]+:\d{1,5})*$/, "must be host:port pairs, comma-separated")
+    .optional(),
   DATABASE_POOL_SIZE: positiveInt(20),
   PAYMENT_PROVIDER_URL: z.url().default("http://127.0.0.1:4010"),
   /** The secret the payment provider knows its merchant by (sent as a Bearer token); db:setup creates one. */

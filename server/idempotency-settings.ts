@@ -2,7 +2,6 @@
  * How this app configures the idempotency layer: which store (IDEMPOTENCY_STORE), its timings, and which of the
  * app's errors are final outcomes. The layer itself reads no environment; it is handed these settings.
  */
-import type { Redis } from "ioredis";
 import type { Database, Executor } from "@/db/client";
 import { storeTransactionDatabase } from "./db";
 import type { Env } from "./env";
@@ -14,7 +13,8 @@ import {
   MysqlIdempotencyStore,
   RedisIdempotencyStore,
 } from "./idempotency";
-import { appRedis } from "./redis";
+import type { RedisConnection } from "./idempotency/redis-store";
+import { appRedis, confirmingReplicasOf } from "./redis";
 import { shareWithSiblingProcesses } from "./shared-replay-cache";
 
 // One store and one replay cache per process, shared by every request (and kept across dev-mode reloads).
@@ -42,7 +42,11 @@ export function idempotencySettings(db: Database, env: Env): IdempotencySettings
 }
 
 /** Settings with a store of their own, on the connections given (for work that must not share the process's). */
-export function separateIdempotencySettings(db: Database, env: Env, redis: () => Redis): IdempotencySettings<Executor> {
+export function separateIdempotencySettings(
+  db: Database,
+  env: Env,
+  redis: () => RedisConnection,
+): IdempotencySettings<Executor> {
   return { ...timings(env), store: storeFor(db, env, redis) };
 }
 
@@ -50,12 +54,13 @@ export function separateIdempotencySettings(db: Database, env: Env, redis: () =>
 function storeFor(
   db: Database,
   env: Env,
-  redis: () => Redis,
+  redis: () => RedisConnection,
   transactionDb?: () => Database,
 ): IdempotencyStore<Executor> {
-  return env.IDEMPOTENCY_STORE === "redis"
-    ? new RedisIdempotencyStore<Executor>(redis(), (work) => db.transaction((tx) => work(tx)))
-    : new MysqlIdempotencyStore(db, undefined, transactionDb?.());
+  if (env.IDEMPOTENCY_STORE === "mysql") return new MysqlIdempotencyStore(db, undefined, transactionDb?.());
+  const connection = redis();
+  const transact = <R>(work: (business: Executor) => Promise<R>) => db.transaction((tx) => work(tx));
+  return new RedisIdempotencyStore<Executor>(connection, transact, undefined, confirmingReplicasOf(connection));
 }
 
 function timings(env: Env) {

@@ -7,16 +7,9 @@
 import { rmSync } from "node:fs";
 import type { TestProject } from "vitest/node";
 import { setupDatabase } from "@/db/setup";
-import {
-  type GaleraOptions,
-  galeraNodes,
-  nodeAdminUrl,
-  nodePort,
-  startGaleraCluster,
-  stopGaleraCluster,
-} from "./galera";
+import { galeraNodes, nodeAdminUrl, nodePort, startGaleraCluster, stopGaleraCluster, testGalera } from "./galera";
 import { addTestMerchant } from "./merchant";
-import { type RedisClusterOptions, redisClusterNodes, startRedisCluster, stopRedisCluster } from "./redis-cluster";
+import { redisClusterNodes, startRedisCluster, stopRedisCluster, testRedisCluster } from "./redis-cluster";
 import { freshAppUrl } from "./test-database";
 
 declare module "vitest" {
@@ -27,14 +20,15 @@ declare module "vitest" {
   }
 }
 
-const galera: GaleraOptions = { dir: "/tmp/eoc-test-cluster/galera", sqlPort: 3331, groupPort: 4671 };
-const redisCluster: RedisClusterOptions = { dir: "/tmp/eoc-test-cluster/redis", firstPort: 7201 };
+const galera = testGalera;
+const redisCluster = testRedisCluster;
 
 export default async function setup(project: TestProject) {
   const stopAll = async () => {
     await stopRedisCluster(redisCluster);
     await stopGaleraCluster(galera);
-    rmSync("/tmp/eoc-test-cluster", { recursive: true, force: true });
+    rmSync(galera.dir, { recursive: true, force: true });
+    rmSync(redisCluster.dir, { recursive: true, force: true });
   };
   await stopAll();
   try {

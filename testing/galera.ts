@@ -18,6 +18,8 @@ export interface GaleraOptions {
 }
 
 export const defaultGalera: GaleraOptions = { dir: "/tmp/eoc-cluster/galera", sqlPort: 3321, groupPort: 4571 };
+/** The scale-out test suite's own cluster, apart from one `npm run cluster:up` started. */
+export const testGalera: GaleraOptions = { dir: "/tmp/eoc-test-cluster/galera", sqlPort: 3331, groupPort: 4671 };
 
 export const galeraNodes = [1, 2, 3] as const;
 export type GaleraNode = (typeof galeraNodes)[number];

@@ -15,6 +15,8 @@ export interface RedisClusterOptions {
 }
 
 export const defaultRedisCluster: RedisClusterOptions = { dir: "/tmp/eoc-cluster/redis", firstPort: 7101 };
+/** The scale-out test suite's own cluster, apart from one `npm run cluster:up` started. */
+export const testRedisCluster: RedisClusterOptions = { dir: "/tmp/eoc-test-cluster/redis", firstPort: 7201 };
 
 /** How long a primary may be silent before its replica takes over (ms). */
 export const nodeTimeoutMs = 2000;

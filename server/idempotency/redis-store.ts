@@ -20,7 +20,8 @@
  * stop a second write.
  */
 import { randomUUID } from "node:crypto";
-import { type Redis, ReplyError } from "ioredis";
+import type { ChainableCommander, Cluster, Redis } from "ioredis";
+import { ReplyError } from "ioredis";
 import {
   type ClaimedRun,
   type ClaimRefused,
@@ -86,6 +87,16 @@ interface Scripts {
   idempotencyCompareAndSet(key: string, owner: string, replacement: string): Promise<1 | string | null>;
 }
 
+interface PipelinedScripts {
+  idempotencyCompareAndSet(key: string, owner: string, replacement: string): ChainableCommander;
+}
+
+/** One Redis server (with or without replicas), or a Redis Cluster: the store runs the same one-key commands. */
+export type RedisConnection = Redis | Cluster;
+
+/** How long a write waits for its replicas' confirmation (within the connection's own command timeout). */
+export const confirmWithinMs = 500;
+
 /** The Redis key of a (scope, key) pair; the scope's length keeps pairs from running together. */
 export function redisKey(ref: KeyRef): string {
   return `idem:${ref.scope.length}:${ref.scope}:${ref.key}`;
@@ -148,6 +159,12 @@ function unleased({ leaseUntil: _leaseUntil, ...record }: StoredRecord): StoredR
   return record;
 }
 
+/** The bound on each command (server/redis.ts): a Cluster keeps it in the options of its node connections. */
+function commandTimeoutOf(redis: RedisConnection): number {
+  const options = redis.isCluster ? (redis as Cluster).options.redisOptions : (redis as Redis).options;
+  return options?.commandTimeout ?? 1000;
+}
+
 /** Redis answers that mean "not now" rather than "wrong": fail closed like an outage. */
 const unavailableReply = /^(LOADING|BUSY|MASTERDOWN|READONLY|TRYAGAIN|CLUSTERDOWN|OOM|NOREPLICAS)\b/;
 
@@ -160,7 +177,7 @@ function storeError(error: unknown): unknown {
 
 export class RedisIdempotencyStore<Business> implements IdempotencyStore<Business> {
   /** A claim returns a completed record in its one command, so reading first would only add a round trip. */
-  private readonly redis: Redis & Scripts;
+  private readonly redis: RedisConnection & Scripts;
   private connected?: Promise<void>;
   /** What this store last wrote under each lease it handed out; a lease it never handed out holds nothing. */
   private readonly held = new WeakMap<Lease, Written>();
@@ -168,14 +185,59 @@ export class RedisIdempotencyStore<Business> implements IdempotencyStore<Busines
   /**
    * `transact` opens the business database's transactions for `runClaimed`. `now` is the clock leases are judged
    * by (tests pass their own, as for the MySQL store); retention is Redis's own key expiry, on Redis's clock.
+   * `confirmingReplicas`: how many replicas must have every write before it counts (`WAIT`, sent behind the write
+   * on its connection). A primary's replica takes over when it fails, and Redis replicates after answering, so
+   * without it an acknowledged claim can vanish in a failover and a duplicate then runs. A write they do not
+   * confirm in time fails closed, as an outage does. 0 for a Redis without replicas.
    */
   constructor(
-    redis: Redis,
+    redis: RedisConnection,
     private readonly transact: Transact<Business>,
     private readonly now: () => number = Date.now,
+    private readonly confirmingReplicas = 0,
   ) {
     redis.defineCommand("idempotencyCompareAndSet", { numberOfKeys: 1, lua: compareAndSetScript });
-    this.redis = redis as Redis & Scripts;
+    this.redis = redis as RedisConnection & Scripts;
+  }
+
+  /**
+   * A write as one command, or, with replicas to confirm it, pipelined with `WAIT` on the same connection.
+   * `wrote` tells from the reply whether anything was written: a reply that changed nothing needs no replica.
+   */
+  private async write<T>(
+    alone: () => Promise<T>,
+    pipelined: (pipeline: ChainableCommander) => ChainableCommander,
+    wrote: (reply: T) => boolean,
+  ): Promise<T> {
+    if (this.confirmingReplicas === 0) return alone();
+    const replies = await pipelined(this.redis.pipeline()).wait(this.confirmingReplicas, confirmWithinMs).exec();
+    const [[writeError, reply], [waitError, replicas]] = replies as [[Error | null, T], [Error | null, number]];
+    if (writeError) throw writeError;
+    if (!wrote(reply)) return reply;
+    if (waitError) throw waitError;
+    if (replicas < this.confirmingReplicas) {
+      throw new StoreUnavailableError(
+        `A write was not confirmed by ${this.confirmingReplicas} replica(s) within ${confirmWithinMs} ms`,
+      );
+    }
+    return reply;
+  }
+
+  private setIfAbsent(key: string, value: string, retentionMs: number): Promise<string | null> {
+    return this.write(
+      () => this.redis.set(key, value, "PX", retentionMs, "NX", "GET"),
+      (pipeline) => pipeline.set(key, value, "PX", retentionMs, "NX", "GET"),
+      (previous) => previous === null,
+    );
+  }
+
+  private compareAndSet(key: string, owner: string, replacement: string): Promise<1 | string | null> {
+    return this.write(
+      () => this.redis.idempotencyCompareAndSet(key, owner, replacement),
+      (pipeline) =>
+        (pipeline as ChainableCommander & PipelinedScripts).idempotencyCompareAndSet(key, owner, replacement),
+      (result) => result === 1,
+    );
   }
 
   /** Commands are not queued while disconnected, so a call waits (bounded) for the connection instead. */
@@ -191,7 +253,7 @@ export class RedisIdempotencyStore<Business> implements IdempotencyStore<Busines
       timer = setTimeout(
         () => reject(new StoreUnavailableError(`Redis is not connected (${this.redis.status})`)),
         // As long as a command may take: the connection's own bound (see server/redis.ts).
-        this.redis.options.commandTimeout ?? 1000,
+        commandTimeoutOf(this.redis),
       );
     });
     try {
@@ -233,7 +295,7 @@ export class RedisIdempotencyStore<Business> implements IdempotencyStore<Busines
     });
     let raw: string | null;
     try {
-      raw = await this.run(() => this.redis.set(key, fresh.raw, "PX", request.retentionMs, "NX", "GET"));
+      raw = await this.run(() => this.setIfAbsent(key, fresh.raw, request.retentionMs));
     } catch (error) {
       // A claim that timed out may still run later and hold the key for a request that has already answered.
       // Commands on one connection run in order, so a delete sent after it undoes it; it is a no-op otherwise.
@@ -253,7 +315,7 @@ export class RedisIdempotencyStore<Business> implements IdempotencyStore<Busines
       return { outcome: "existing", record: toRecord(request, existing.record) };
     }
     const taken = written(lease.ownerToken, { ...existing.record, leaseUntil: now + request.leaseMs });
-    const result = await this.run(() => this.redis.idempotencyCompareAndSet(key, existing.owner, taken.raw));
+    const result = await this.run(() => this.compareAndSet(key, existing.owner, taken.raw));
     if (result === 1) {
       this.held.set(lease, taken);
       return { outcome: "claimed", lease, record: toRecord(request, taken.record) };
@@ -277,9 +339,7 @@ export class RedisIdempotencyStore<Business> implements IdempotencyStore<Busines
     if (!current || current.owner !== lease.ownerToken) throw new LeaseLostError(lease);
     const replacement = next(current.record);
     const update = replacement === null ? null : written(replacement.owner, replacement.record);
-    const result = await this.run(() =>
-      this.redis.idempotencyCompareAndSet(redisKey(lease), lease.ownerToken, update?.raw ?? ""),
-    );
+    const result = await this.run(() => this.compareAndSet(redisKey(lease), lease.ownerToken, update?.raw ?? ""));
     if (result !== 1) {
       this.held.delete(lease);
       throw new LeaseLostError(lease);
@@ -346,21 +406,32 @@ export class RedisIdempotencyStore<Business> implements IdempotencyStore<Busines
     const found: IdempotencyRecord[] = [];
     const now = this.now();
     const idle = idleSince.getTime();
-    let cursor = "0";
-    do {
-      const [next, names] = await this.run(() => this.redis.scan(cursor, "MATCH", "idem:*", "COUNT", 500));
-      cursor = next;
-      const values = names.length === 0 ? [] : await this.run(() => this.redis.mget(names));
-      names.forEach((name, index) => {
-        const raw = values[index];
-        const ref = refOfRedisKey(name);
-        if (!raw || !ref || found.length >= limit) return;
-        const { owner, record } = parsed(raw);
-        const lastTouched = owner === noOwner ? record.firstSeenAt : (record.leaseUntil ?? 0);
-        const idleLongEnough = lastTouched < idle && (owner === noOwner || lastTouched <= now);
-        if (record.status === "in_progress" && idleLongEnough) found.push(toRecord(ref, record));
-      });
-    } while (cursor !== "0" && found.length < limit);
+    // A Cluster's keys are spread over its primaries: each is walked in turn, and its keys read one by one (MGET
+    // refuses keys of different slots even on one node).
+    const primaries = this.redis.isCluster ? (this.redis as Cluster).nodes("master") : [this.redis as Redis];
+    for (const node of primaries) {
+      let cursor = "0";
+      do {
+        const [next, names] = await this.run(() => node.scan(cursor, "MATCH", "idem:*", "COUNT", 500));
+        cursor = next;
+        const values =
+          names.length === 0
+            ? []
+            : await this.run(() =>
+                this.redis.isCluster ? Promise.all(names.map((name) => node.get(name))) : node.mget(names),
+              );
+        names.forEach((name, index) => {
+          const raw = values[index];
+          const ref = refOfRedisKey(name);
+          if (!raw || !ref || found.length >= limit) return;
+          const { owner, record } = parsed(raw);
+          const lastTouched = owner === noOwner ? record.firstSeenAt : (record.leaseUntil ?? 0);
+          const idleLongEnough = lastTouched < idle && (owner === noOwner || lastTouched <= now);
+          if (record.status === "in_progress" && idleLongEnough) found.push(toRecord(ref, record));
+        });
+      } while (cursor !== "0" && found.length < limit);
+      if (found.length >= limit) break;
+    }
     return found;
   }
 

@@ -12,9 +12,9 @@ import { TRPCError } from "@trpc/server";
 import { and, count, eq } from "drizzle-orm";
 import type { Database, Executor } from "@/db/client";
 import { labLinks, labProducts, productCategories } from "@/db/schema";
-import { RedisIdempotencyStore } from "../idempotency/redis-store";
+import { type RedisConnection, RedisIdempotencyStore } from "../idempotency/redis-store";
 import { type IdempotencyStore, StoreUnavailableError } from "../idempotency/store";
-import { openRedis } from "../redis";
+import { confirmingReplicasOf, openRedis } from "../redis";
 import { linkCategory, listCategories, listProducts, renameProduct, unlinkCategory } from "../services/catalog";
 import { countLabOrders, placeOrderUnprotected } from "./twin";
 
@@ -130,7 +130,7 @@ async function upsertLink(db: Database, labSession: string, run: string): Promis
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A claim's holder dies (it never completes); its client retries at once and again after the lease. */
-async function redisLease(store: IdempotencyStore<Executor>, redis: RedisClient, labSession: string, run: string) {
+async function redisLease(store: IdempotencyStore<Executor>, redis: RedisConnection, labSession: string, run: string) {
   const ref = { scope: `lab-${labSession}`, key: run };
   const request = { ...ref, procedurePath: "lab.patterns", fingerprint: run, leaseMs: labLeaseMs, retentionMs: 60_000 };
 
@@ -168,8 +168,6 @@ async function redisLease(store: IdempotencyStore<Executor>, redis: RedisClient,
     },
   };
 }
-
-type RedisClient = ReturnType<typeof openRedis>;
 
 /** Redis is down (nothing listens where this store looks) when a request and its retry arrive. */
 async function redisDown(db: Database, labSession: string, runs: { twin: string; shop: string }) {
@@ -217,8 +215,9 @@ async function redisDown(db: Database, labSession: string, runs: { twin: string;
 }
 
 /** Every pattern, both ways. */
-export async function comparePatterns(db: Database, redis: RedisClient, labSession: string, run: string) {
-  const store = new RedisIdempotencyStore<Executor>(redis, (work) => db.transaction((tx) => work(tx)));
+export async function comparePatterns(db: Database, redis: RedisConnection, labSession: string, run: string) {
+  const transact = <R>(work: (business: Executor) => Promise<R>) => db.transaction((tx) => work(tx));
+  const store = new RedisIdempotencyStore<Executor>(redis, transact, undefined, confirmingReplicasOf(redis));
   return Promise.all([
     versionedUpdate(db, labSession, run),
     upsertLink(db, labSession, run),
