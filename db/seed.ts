@@ -62,10 +62,14 @@ export async function seedDemoCatalog(db: Executor): Promise<void> {
   const [catalog] = await db.select({ size: count() }).from(products);
   if ((catalog?.size ?? 0) > 0) return;
 
-  await db.insert(categories).values(demoCategories);
+  // Ids spelled out, 1 to n: a Galera node hands out auto-increment ids interleaved with the other nodes' (1, 4, 7
+  // on node 1), and the demo, its guide and its tests name products by id.
+  await db.insert(categories).values(demoCategories.map((category, index) => ({ id: index + 1, ...category })));
   await db
     .insert(products)
-    .values(demoProducts.map(({ categories: _, ...product }) => ({ ...product, currency: "USD" })));
+    .values(
+      demoProducts.map(({ categories: _, ...product }, index) => ({ id: index + 1, ...product, currency: "USD" })),
+    );
 
   const productIds = new Map(
     (await db.select({ id: products.id, sku: products.sku }).from(products)).map((row) => [row.sku, row.id]),

@@ -25,11 +25,28 @@ if ! command -v redis-server >/dev/null; then
   fi
 fi
 
+# The scale-out suite's clusters: Galera comes with Debian's MariaDB server, and its state transfer uses rsync.
+for tool in /usr/lib/galera/libgalera_smm.so /usr/bin/rsync /usr/bin/socat /usr/bin/redis-cli; do
+  if [ ! -e "$tool" ]; then
+    if [ "$(id -u)" = 0 ]; then
+      echo "Installing what the Galera and Redis Cluster tests need (galera-4 rsync socat redis-tools)…"
+      apt-get update -qq && apt-get install -y -qq galera-4 rsync socat redis-tools >/dev/null
+      break
+    else
+      echo "$tool is missing: run 'sudo apt-get install -y galera-4 rsync socat redis-tools' and try again." >&2
+      exit 1
+    fi
+  fi
+done
+
 rm -rf reports && mkdir -p reports
 npm run typecheck
 npm run lint
 npm run build
 npx vitest run --reporter=default --reporter=json --outputFile=reports/vitest.json
+# The same guarantee on a three-node Galera cluster and a six-node Redis Cluster, started and removed by the suite.
+npx vitest run --config vitest.cluster.config.ts --reporter=default --reporter=json \
+  --outputFile=reports/vitest-cluster.json
 npx playwright test
 # A short chaos soak per idempotency store (the long ones are `npm run chaos -- --seconds 600`).
 npx tsx scripts/chaos.ts --seconds 25 --store both | tee reports/chaos.txt

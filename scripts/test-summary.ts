@@ -2,18 +2,27 @@
 import { readFileSync } from "node:fs";
 
 const vitest = JSON.parse(readFileSync("reports/vitest.json", "utf8"));
+// The scale-out suite: Galera and Redis Cluster (vitest.cluster.config.ts).
+const cluster = JSON.parse(readFileSync("reports/vitest-cluster.json", "utf8"));
 const playwright = JSON.parse(readFileSync("reports/playwright.json", "utf8"));
 // One soak per store, each ending with a line PASSED or FAILED.
 const chaos = readFileSync("reports/chaos.txt", "utf8");
 const soaksPassed = chaos.match(/^PASSED$/gm)?.length ?? 0;
 const soaksFailed = chaos.match(/^FAILED$/gm)?.length ?? 0;
 
-const passed = vitest.numPassedTests + playwright.stats.expected + soaksPassed;
-const failed = vitest.numFailedTests + playwright.stats.unexpected + playwright.stats.flaky + soaksFailed;
-const skipped = vitest.numPendingTests + vitest.numTodoTests + playwright.stats.skipped;
+const passed = vitest.numPassedTests + cluster.numPassedTests + playwright.stats.expected + soaksPassed;
+const failed =
+  vitest.numFailedTests + cluster.numFailedTests + playwright.stats.unexpected + playwright.stats.flaky + soaksFailed;
+const skipped =
+  vitest.numPendingTests +
+  vitest.numTodoTests +
+  cluster.numPendingTests +
+  cluster.numTodoTests +
+  playwright.stats.skipped;
 
 console.log(
-  `Vitest: ${vitest.numPassedTests} passed; Playwright: ${playwright.stats.expected} passed; chaos soaks: ${soaksPassed} passed`,
+  `Vitest: ${vitest.numPassedTests} passed; on the clusters: ${cluster.numPassedTests} passed; ` +
+    `Playwright: ${playwright.stats.expected} passed; chaos soaks: ${soaksPassed} passed`,
 );
 console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
-process.exit(failed > 0 || passed === 0 || soaksPassed === 0 ? 1 : 0);
+process.exit(failed > 0 || passed === 0 || soaksPassed === 0 || cluster.numPassedTests === 0 ? 1 : 0);

@@ -31,6 +31,8 @@ export interface PaymentSuiteOptions {
   ports: [number, number, number, number];
   /** The record the store in use holds for a key, as text, or null when it holds none. */
   storedRecord: (scope: string, key: string) => Promise<string | null>;
+  /** The database each of the two app servers connects to (by default both the run's): nodes of one cluster. */
+  serverDatabaseUrls?: () => [string, string];
 }
 
 export function describePayments(storeName: string, options: PaymentSuiteOptions) {
@@ -50,9 +52,10 @@ export function describePayments(storeName: string, options: PaymentSuiteOptions
       faultControl: true,
     });
     const env = { DATABASE_URL: databaseUrl, PAYMENT_PROVIDER_URL: provider.url, ...options.storeEnv() };
+    const [urlA, urlB] = options.serverDatabaseUrls?.() ?? [databaseUrl, databaseUrl];
     [serverA, serverB] = await Promise.all([
-      startAppServer({ port: portA, env }),
-      startAppServer({ port: portB, env }),
+      startAppServer({ port: portA, env: { ...env, DATABASE_URL: urlA } }),
+      startAppServer({ port: portB, env: { ...env, DATABASE_URL: urlB } }),
     ]);
   }, 90_000);
 
