@@ -8,6 +8,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import mysql from "mysql2/promise";
+import { isRunning, runningPid } from "./daemon-pid";
 
 export interface GaleraOptions {
   /** Where the nodes keep their data, configuration and logs (one folder each). */
@@ -158,26 +159,10 @@ export async function startGaleraCluster(options: GaleraOptions = defaultGalera)
   }
 }
 
-function pidOf(options: GaleraOptions, node: GaleraNode): number | null {
-  const file = join(nodeDir(options, node), "mariadbd.pid");
-  if (!existsSync(file)) return null;
-  const pid = Number(readFileSync(file, "utf8").trim());
-  return Number.isInteger(pid) && pid > 0 ? pid : null;
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Stops one node: `crash` kills it at once (a power cut), otherwise it shuts down cleanly. */
 export async function stopNode(options: GaleraOptions, node: GaleraNode, mode: "graceful" | "crash" = "graceful") {
-  const pid = pidOf(options, node);
-  if (pid === null || !isRunning(pid)) return;
+  const pid = runningPid(join(nodeDir(options, node), "mariadbd.pid"));
+  if (pid === null) return;
   process.kill(pid, mode === "crash" ? "SIGKILL" : "SIGTERM");
   await until(
     `node ${node} stopping`,

@@ -4,9 +4,10 @@
  * which is never touched. Starting is idempotent: a cluster that already answers `cluster_state:ok` is kept.
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { Redis } from "ioredis";
+import { isRunning, runningPid } from "./daemon-pid";
 
 export interface RedisClusterOptions {
   dir: string;
@@ -125,33 +126,17 @@ export async function startRedisCluster(options: RedisClusterOptions = defaultRe
   await until("every node reporting cluster_state:ok and every replica linked", () => clusterReady(options), 60_000);
 }
 
-function pidOf(options: RedisClusterOptions, port: number): number | null {
-  const file = pidFile(options, port);
-  if (!existsSync(file)) return null;
-  const pid = Number(readFileSync(file, "utf8").trim());
-  return Number.isInteger(pid) && pid > 0 ? pid : null;
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Sends a node a signal: SIGKILL is a crash, SIGSTOP freezes it (a stalled link), SIGCONT wakes it. */
 export function signalRedisNode(options: RedisClusterOptions, port: number, signal: NodeJS.Signals): void {
-  const pid = pidOf(options, port);
-  if (pid !== null && isRunning(pid)) process.kill(pid, signal);
+  const pid = runningPid(pidFile(options, port));
+  if (pid !== null) process.kill(pid, signal);
 }
 
 /** Stops every node at once (the cluster keeps its configuration in each node's folder). */
 export async function stopRedisCluster(options: RedisClusterOptions = defaultRedisCluster): Promise<void> {
   for (const port of redisClusterPorts(options)) {
-    const pid = pidOf(options, port);
-    if (pid === null || !isRunning(pid)) continue;
+    const pid = runningPid(pidFile(options, port));
+    if (pid === null) continue;
     process.kill(pid, "SIGKILL");
     await until(`node ${port} stopping`, async () => !isRunning(pid), 10_000);
   }

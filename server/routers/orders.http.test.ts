@@ -3,12 +3,10 @@
  * only a store inside the business database gives: a crash before commit leaves neither key nor order.
  */
 import { randomUUID } from "node:crypto";
-import { count, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { openDatabase } from "@/db/client";
-import { idempotencyKeys } from "@/db/schema";
 import { type AppServer, startAppServer } from "@/testing/app-server";
-import { cart, describeOrderPlacement, ordersWithKey } from "@/testing/conformance/orders";
+import { cart, describeOrderPlacement, mysqlKeyCount, ordersWithKey } from "@/testing/conformance/orders";
 import { ShopClient } from "@/testing/shop-client";
 
 const databaseUrl = inject("databaseUrl");
@@ -28,13 +26,7 @@ afterAll(async () => {
   await database.close();
 });
 
-async function keysOf(customerId: string) {
-  const [row] = await database.db
-    .select({ n: count() })
-    .from(idempotencyKeys)
-    .where(eq(idempotencyKeys.customerId, customerId));
-  return row?.n ?? 0;
-}
+const keysOf = mysqlKeyCount(database);
 
 describeOrderPlacement("MySQL", database, () => ({ serverA, serverB, storedKeys: keysOf }));
 

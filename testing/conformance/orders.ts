@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { and, count, eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { DatabaseHandle } from "@/db/client";
-import { orders } from "@/db/schema";
+import { idempotencyKeys, orders } from "@/db/schema";
 import { maxQuantity } from "@/shop/limits";
 import type { AppServer } from "@/testing/app-server";
 import { ShopClient } from "@/testing/shop-client";
@@ -27,6 +27,17 @@ export async function ordersWithKey(database: DatabaseHandle, customerId: string
     .from(orders)
     .where(and(eq(orders.customerId, customerId), eq(orders.placementKey, key)));
   return row?.n ?? 0;
+}
+
+/** `storedKeys` for the default MySQL store: the customer's rows in its table. */
+export function mysqlKeyCount(database: DatabaseHandle): OrderPlacementSetup["storedKeys"] {
+  return async (customerId) => {
+    const [row] = await database.db
+      .select({ n: count() })
+      .from(idempotencyKeys)
+      .where(eq(idempotencyKeys.customerId, customerId));
+    return row?.n ?? 0;
+  };
 }
 
 export function describeOrderPlacement(storeName: string, database: DatabaseHandle, setup: () => OrderPlacementSetup) {

@@ -6,10 +6,10 @@
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { promisify } from "node:util";
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { openDatabase } from "@/db/client";
-import { orders, payments } from "@/db/schema";
+import { type DatabaseHandle, openDatabase } from "@/db/client";
+import { idempotencyKeys, orders, payments } from "@/db/schema";
 import { merchantScope } from "@/server/idempotency";
 import { type AppServer, startAppServer, testSessionSecret } from "@/testing/app-server";
 import { type ProviderServer, providerAuth, startProviderServer } from "@/testing/provider-server";
@@ -33,6 +33,17 @@ export interface PaymentSuiteOptions {
   storedRecord: (scope: string, key: string) => Promise<string | null>;
   /** The database each of the two app servers connects to (by default both the run's): nodes of one cluster. */
   serverDatabaseUrls?: () => [string, string];
+}
+
+/** `storedRecord` for the default MySQL store: the key's row, as text. */
+export function mysqlStoredRecord(database: DatabaseHandle): PaymentSuiteOptions["storedRecord"] {
+  return async (scope, key) => {
+    const [record] = await database.db
+      .select()
+      .from(idempotencyKeys)
+      .where(and(eq(idempotencyKeys.customerId, scope), eq(idempotencyKeys.idempotencyKey, key)));
+    return record ? JSON.stringify(record) : null;
+  };
 }
 
 export function describePayments(storeName: string, options: PaymentSuiteOptions) {
