@@ -2,7 +2,7 @@
  * The training lab, as a trainer runs it: every scenario both ways on one click, the numbers asserted
  * (unprotected shows the duplicate, protected exactly one order), the timeline and the key inspector showing it.
  */
-import { expect, type Page, test } from "@playwright/test";
+import { expect, type Page, type TestInfo, test } from "@playwright/test";
 import { e2eCrashPort } from "../playwright.config";
 import { type AppServer, startAppServer } from "../testing/app-server";
 import { requiredEnv } from "./checkout-support";
@@ -28,6 +28,14 @@ async function runBothWays(page: Page, scenarioId: string, timeout = 20_000) {
   };
 }
 
+/** The scenario's card as the trainer sees it after the run, for `npx playwright show-report`. */
+async function attachResult(page: Page, testInfo: TestInfo, scenarioId: string) {
+  await testInfo.attach(`${scenarioId} result`, {
+    body: await page.locator(`[data-scenario="${scenarioId}"]`).screenshot(),
+    contentType: "image/png",
+  });
+}
+
 const expected: Record<string, { unprotected: number; protected: number; protectedAnswers: RegExp }> = {
   "double-click": { unprotected: 2, protected: 1, protectedAnswers: /200.*200 \(replayed\)|200 \(replayed\).*200/ },
   "lost-response": { unprotected: 2, protected: 1, protectedAnswers: /^no answer, 200 \(replayed\)$/ },
@@ -45,10 +53,7 @@ for (const [scenarioId, numbers] of Object.entries(expected)) {
     expect(result.unprotected, "orders the unprotected twin placed").toBe(numbers.unprotected);
     expect(result.protected, "orders the shop placed under the run's key").toBe(numbers.protected);
     await expect(result.answers("protected")).toHaveText(numbers.protectedAnswers);
-    await testInfo.attach(`${scenarioId} result`, {
-      body: await page.locator(`[data-scenario="${scenarioId}"]`).screenshot(),
-      contentType: "image/png",
-    });
+    await attachResult(page, testInfo, scenarioId);
   });
 }
 
@@ -61,10 +66,7 @@ test("lab scenario provider-answer-lost: the keyless twin is charged twice, the 
   expect(result.protectedCharges, "charges the real provider made for the payment").toBe(1);
   await expect(result.answers("unprotected")).toHaveText(/^200, 504, 200$/);
   await expect(result.answers("protected")).toHaveText(/^200, 504, 200$/);
-  await testInfo.attach("provider-answer-lost result", {
-    body: await page.locator('[data-scenario="provider-answer-lost"]').screenshot(),
-    contentType: "image/png",
-  });
+  await attachResult(page, testInfo, "provider-answer-lost");
 });
 
 test("lab scenario two-keys-one-order: two tabs pay one order with their own keys; the twin charges twice, the shop once", async ({
@@ -75,10 +77,7 @@ test("lab scenario two-keys-one-order: two tabs pay one order with their own key
   expect(result.unprotectedCharges, "charges the twin's provider made").toBe(2);
   expect(result.protectedCharges, "charges the real provider made for the order").toBe(1);
   await expect(result.answers("protected")).toHaveText(/^200, (200, 409|409, 200)$/);
-  await testInfo.attach("two-keys-one-order result", {
-    body: await page.locator('[data-scenario="two-keys-one-order"]').screenshot(),
-    contentType: "image/png",
-  });
+  await attachResult(page, testInfo, "two-keys-one-order");
 });
 
 test("lab scenario 9b: each pattern both ways, the lost update, the duplicate link and the stuck claim on the unprotected side only", async ({
@@ -97,7 +96,7 @@ test("lab scenario 9b: each pattern both ways, the lost update, the duplicate li
   await expect(figure("redis-lease", "protected")).toHaveText("1");
   await expect(figure("redis-down", "unprotected")).toHaveText("2");
   await expect(figure("redis-down", "protected")).toHaveText("0");
-  await testInfo.attach("patterns result", { body: await card.screenshot(), contentType: "image/png" });
+  await attachResult(page, testInfo, "patterns");
 });
 
 test.describe("on two server processes, as `npm run demo` serves the lab", () => {
@@ -129,10 +128,7 @@ test.describe("on two server processes, as `npm run demo` serves the lab", () =>
     await expect(result.answers("protected")).toHaveText(/^no answer(, 200 \(replayed\))+$/);
     const processes = ((await result.processes("protected").textContent()) ?? "").split(", ");
     expect(new Set(processes).size, "the retry was answered by another process").toBe(2);
-    await testInfo.attach("other-process result", {
-      body: await page.locator('[data-scenario="other-process"]').screenshot(),
-      contentType: "image/png",
-    });
+    await attachResult(page, testInfo, "other-process");
   });
 
   test("lab scenario crash: a process killed after the charge; the twin charges again, the shop's retry resumes and finds the charge", async ({
@@ -150,10 +146,7 @@ test.describe("on two server processes, as `npm run demo` serves the lab", () =>
     await expect(result.answers("protected")).toHaveText(/^200, no answer(, no answer)*(, 409)*, 200$/);
     const timeline = page.locator(".lab-timeline tbody");
     await expect(timeline.locator("tr", { hasText: "process killed at charge_attempted" })).toHaveCount(2);
-    await testInfo.attach("crash result", {
-      body: await page.locator('[data-scenario="crash"]').screenshot(),
-      contentType: "image/png",
-    });
+    await attachResult(page, testInfo, "crash");
   });
 });
 
