@@ -4,6 +4,8 @@ export const e2ePort = Number(process.env.E2E_PORT ?? 3100);
 /** A second production server on the same database, for retries that land on another server. */
 export const e2eSecondPort = e2ePort + 1;
 export const e2eProviderPort = e2ePort + 2;
+/** The training lab's own server, beside the shop's, as `npm run serve` starts it. */
+export const e2eLabPort = e2ePort + 3;
 /** Servers a test starts and crashes on its own (3110–3119). */
 export const e2eCrashPort = e2ePort + 10;
 

@@ -10,6 +10,13 @@ export const metadata: Metadata = {
   description: "A checkout where no retry ever charges twice.",
 };
 
+/** The lab's page: on the lab's own server, or where the shop was told it runs (LAB_URL). */
+function labHref(): string | undefined {
+  if (process.env.EOC_SERVER_ROLE === "lab") return "/lab";
+  const labUrl = env().LAB_URL;
+  return labUrl ? new URL("/lab", labUrl).href : undefined;
+}
+
 export default async function RootLayout({ children }: { children: ReactNode }) {
   // Rendered per request, so every page's scripts carry that request's CSP nonce (proxy.ts).
   await connection();
@@ -25,8 +32,8 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
           </a>
           <span className="masthead__promise">Charged once. Always.</span>
           <nav aria-label="Site">
-            {env().ENABLE_LAB === "true" && (
-              <a className="masthead__link" href="/lab">
+            {labHref() && (
+              <a className="masthead__link" href={labHref()}>
                 Idempotency lab
               </a>
             )}

@@ -298,18 +298,27 @@ export const labOrders = mysqlTable(
   (table) => [index("lab_orders_run").on(table.labSession, table.run)],
 );
 
-/** One attempt, as the lab's timeline shows it: who sent it, which process served it, and how it ended. */
+/**
+ * One step of an attempt, as the lab's timeline and sequence diagrams show it: who sent it, which process served
+ * it, what it reached, and how it ended.
+ */
 export const labEvents = mysqlTable(
   "lab_events",
   {
     id: bigint("id", { mode: "number", unsigned: true }).autoincrement().primaryKey(),
     labSession: char("lab_session", { length: 36 }).notNull(),
     run: varchar("run", { length: 36 }),
+    /** One HTTP attempt: every step it reached shares it. */
+    attempt: char("attempt", { length: 36 }),
     side: mysqlEnum("side", ["unprotected", "protected"]).notNull(),
     tab: varchar("tab", { length: 64 }),
     servedBy: varchar("served_by", { length: 128 }).notNull(),
     procedurePath: varchar("procedure_path", { length: 64 }).notNull(),
     idempotencyKey: varchar("idempotency_key", { length: 255 }),
+    /** What happened: `arrived`, a named point of the work (`claimed`, `charge_attempted`, …) or `answered`. */
+    step: varchar("step", { length: 32 }).notNull().default("answered"),
+    /** What the step knows of itself: for `claimed`, the recovery point the claim found. */
+    detail: varchar("detail", { length: 64 }),
     httpStatus: int("http_status").notNull(),
     outcome: varchar("outcome", { length: 64 }).notNull(),
     createdAt: createdAt(),

@@ -16,7 +16,7 @@ export const cards = {
   lostResponse: "4000000000000259",
 } as const satisfies Record<string, TestCardNumber>;
 
-export function requiredEnv(name: "E2E_DATABASE_URL" | "E2E_PROVIDER_URL" | "E2E_SECOND_URL"): string {
+export function requiredEnv(name: "E2E_DATABASE_URL" | "E2E_PROVIDER_URL" | "E2E_SECOND_URL" | "E2E_LAB_URL"): string {
   const value = process.env[name];
   if (!value) throw new Error(`${name} is not set: run through playwright.config.ts's global setup`);
   return value;

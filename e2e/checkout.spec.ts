@@ -10,7 +10,7 @@ import { promisify } from "node:util";
 import { expect, type Locator, type Route, test } from "@playwright/test";
 import { e2eCrashPort } from "../playwright.config";
 import { testCards } from "../shop/test-cards";
-import { type AppServer, startAppServer, testSessionSecret } from "../testing/app-server";
+import { type AppServer, startLabServer, testSessionSecret } from "../testing/app-server";
 import {
   addToCartButton,
   attachScreenshot,
@@ -406,10 +406,9 @@ test("a server crash after charging: restart, the completer finishes, the retry 
     DATABASE_URL: requiredEnv("E2E_DATABASE_URL"),
     PAYMENT_PROVIDER_URL: requiredEnv("E2E_PROVIDER_URL"),
     SESSION_SECRET: testSessionSecret,
-    ENABLE_FAULT_INJECTION: "true",
     IDEMPOTENCY_LEASE_MS: "1500",
   };
-  let server: AppServer = await startAppServer({ port: e2eCrashPort, env });
+  let server: AppServer = await startLabServer({ port: e2eCrashPort, env });
   try {
     const orderId = await placeOrder(page, { baseUrl: server.url });
     await attachScreenshot(page, testInfo, "checkout");
@@ -420,7 +419,7 @@ test("a server crash after charging: restart, the completer finishes, the retry 
       if (hits === 1) {
         const headers = {
           ...(await route.request().allHeaders()),
-          "x-fault-crash-at": "payments.pay:charge_attempted",
+          "x-fault": "crash:charge_attempted",
         };
         return route.continue({ headers });
       }
@@ -440,7 +439,7 @@ test("a server crash after charging: restart, the completer finishes, the retry 
     expect(pending?.status).toBe("pending");
     expect(await orderStatus(orderId)).toBe("paying");
 
-    server = await startAppServer({ port: e2eCrashPort, env });
+    server = await startLabServer({ port: e2eCrashPort, env });
     const completer = () =>
       promisify(execFile)("node_modules/.bin/tsx", ["scripts/completer.ts"], {
         env: {

@@ -1,5 +1,5 @@
-import { e2ePort, e2eProviderPort, e2eSecondPort } from "../playwright.config";
-import { startAppServer } from "../testing/app-server";
+import { e2eLabPort, e2ePort, e2eProviderPort, e2eSecondPort } from "../playwright.config";
+import { startAppServer, startLabServer } from "../testing/app-server";
 import { startProviderServer } from "../testing/provider-server";
 import { createTestDatabase } from "../testing/test-database";
 
@@ -12,8 +12,9 @@ async function all<T extends readonly unknown[]>(starts: { [K in keyof T]: Promi
 }
 
 /**
- * Fresh databases, the simulated payment provider, and two production servers on the one app database (the
- * second answers the retries a test sends to "another server"); all gone when the run ends.
+ * Fresh databases, the simulated payment provider, two production servers of the shop on the one app database (the
+ * second answers the retries a test sends to "another server") and the training lab's server beside them; all
+ * gone when the run ends.
  */
 export default async function globalSetup() {
   const cleanups: (() => Promise<void>)[] = [];
@@ -35,15 +36,19 @@ export default async function globalSetup() {
       (server) => server.stop(),
     );
     // Both servers answer for the shop at the first one's address, as servers behind one load balancer would.
+    const labUrl = `http://127.0.0.1:${e2eLabPort}`;
     const env = {
       DATABASE_URL: database.appUrl,
       PAYMENT_PROVIDER_URL: provider.url,
       APP_ORIGINS: `http://127.0.0.1:${e2ePort}`,
-      // As `npm run demo` serves it, with the training lab.
-      ENABLE_LAB: "true",
+      // As `npm run demo` serves it, the training lab on its own server.
+      LAB_URL: labUrl,
     };
     const startApp = (port: number) => keep(startAppServer({ port, env }), (server) => server.stop());
-    const [, second] = await all([startApp(e2ePort), startApp(e2eSecondPort)]);
+    const startLab = () =>
+      keep(startLabServer({ port: e2eLabPort, env: { ...env, APP_ORIGINS: labUrl } }), (server) => server.stop());
+    const [, second] = await all([startApp(e2ePort), startApp(e2eSecondPort), startLab()]);
+    process.env.E2E_LAB_URL = labUrl;
     process.env.E2E_DATABASE_URL = database.appUrl;
     process.env.E2E_PROVIDER_URL = provider.url;
     process.env.E2E_SECOND_URL = second.url;

@@ -1,15 +1,23 @@
 /**
- * The training lab, as a trainer runs it: every scenario both ways on one click, the numbers asserted
- * (unprotected shows the duplicate, protected exactly one order), the timeline and the key inspector showing it.
+ * The training lab, as a trainer runs it on the lab's own server: every scenario both ways on one click, the
+ * numbers asserted (unprotected shows the duplicate, protected exactly one order), each side drawn as a sequence
+ * diagram with the step where the guarantee acted marked, the timeline and the key inspector showing it.
  */
 import { expect, type Page, type TestInfo, test } from "@playwright/test";
 import { e2eCrashPort } from "../playwright.config";
-import { type AppServer, startAppServer } from "../testing/app-server";
+import { type AppServer, startLabServer } from "../testing/app-server";
 import { requiredEnv } from "./checkout-support";
 
+/** The shop's /lab sends the trainee to the lab's own server. */
 async function openLab(page: Page) {
   await page.goto("/lab");
+  await expect(page).toHaveURL(`${requiredEnv("E2E_LAB_URL")}/lab`);
   await expect(page.getByRole("heading", { name: "Scenarios" })).toBeVisible();
+}
+
+/** The step the protected side's diagram marks as where the guarantee acted. */
+function markedStep(page: Page, scenarioId: string, mark: string) {
+  return page.locator(`[data-scenario="${scenarioId}"] figure[data-side="protected"] [data-mark="${mark}"]`);
 }
 
 async function runBothWays(page: Page, scenarioId: string, timeout = 20_000) {
@@ -28,20 +36,40 @@ async function runBothWays(page: Page, scenarioId: string, timeout = 20_000) {
   };
 }
 
-/** The scenario's card as the trainer sees it after the run, for `npx playwright show-report`. */
+/** The scenario's card and its diagrams as the trainer sees them after the run, for `npx playwright show-report`. */
 async function attachResult(page: Page, testInfo: TestInfo, scenarioId: string) {
-  await testInfo.attach(`${scenarioId} result`, {
-    body: await page.locator(`[data-scenario="${scenarioId}"]`).screenshot(),
-    contentType: "image/png",
-  });
+  const card = page.locator(`[data-scenario="${scenarioId}"]`);
+  await testInfo.attach(`${scenarioId} result`, { body: await card.screenshot(), contentType: "image/png" });
+  const diagrams = card.locator(".lab-diagrams");
+  if ((await diagrams.count()) > 0) {
+    await testInfo.attach(`${scenarioId} diagram`, { body: await diagrams.screenshot(), contentType: "image/png" });
+  }
 }
 
-const expected: Record<string, { unprotected: number; protected: number; protectedAnswers: RegExp }> = {
-  "double-click": { unprotected: 2, protected: 1, protectedAnswers: /200.*200 \(replayed\)|200 \(replayed\).*200/ },
-  "lost-response": { unprotected: 2, protected: 1, protectedAnswers: /^no answer, 200 \(replayed\)$/ },
-  "lost-request": { unprotected: 1, protected: 1, protectedAnswers: /^no answer, 200$/ },
-  "slow-first": { unprotected: 2, protected: 1, protectedAnswers: /^409, 200, 200 \(replayed\)$/ },
-  "key-reuse": { unprotected: 2, protected: 1, protectedAnswers: /^200, 422$/ },
+const expected: Record<
+  string,
+  { unprotected: number; protected: number; protectedAnswers: RegExp; marks: string[] }
+> = {
+  "double-click": {
+    unprotected: 2,
+    protected: 1,
+    protectedAnswers: /200.*200 \(replayed\)|200 \(replayed\).*200/,
+    marks: ["replayed"],
+  },
+  "lost-response": {
+    unprotected: 2,
+    protected: 1,
+    protectedAnswers: /^no answer, 200 \(replayed\)$/,
+    marks: ["replayed"],
+  },
+  "lost-request": { unprotected: 1, protected: 1, protectedAnswers: /^no answer, 200$/, marks: [] },
+  "slow-first": {
+    unprotected: 2,
+    protected: 1,
+    protectedAnswers: /^409, 200, 200 \(replayed\)$/,
+    marks: ["waited-then-409", "replayed"],
+  },
+  "key-reuse": { unprotected: 2, protected: 1, protectedAnswers: /^200, 422$/, marks: ["key-reused-422"] },
 };
 
 for (const [scenarioId, numbers] of Object.entries(expected)) {
@@ -53,6 +81,10 @@ for (const [scenarioId, numbers] of Object.entries(expected)) {
     expect(result.unprotected, "orders the unprotected twin placed").toBe(numbers.unprotected);
     expect(result.protected, "orders the shop placed under the run's key").toBe(numbers.protected);
     await expect(result.answers("protected")).toHaveText(numbers.protectedAnswers);
+    for (const mark of numbers.marks) await expect(markedStep(page, scenarioId, mark).first()).toBeVisible();
+    // The unprotected twin has no key store to act: nothing is marked on its side.
+    const card = page.locator(`[data-scenario="${scenarioId}"]`);
+    await expect(card.locator('figure[data-side="unprotected"] [data-mark]')).toHaveCount(0);
     await attachResult(page, testInfo, scenarioId);
   });
 }
@@ -99,16 +131,15 @@ test("lab scenario 9b: each pattern both ways, the lost update, the duplicate li
   await attachResult(page, testInfo, "patterns");
 });
 
-test.describe("on two server processes, as `npm run demo` serves the lab", () => {
+test.describe("on a lab server of two processes, as `npm run demo` serves the lab", () => {
   let server: AppServer;
   test.beforeAll(async () => {
-    server = await startAppServer({
+    server = await startLabServer({
       port: e2eCrashPort + 1,
       processes: 2,
       env: {
         DATABASE_URL: requiredEnv("E2E_DATABASE_URL"),
         PAYMENT_PROVIDER_URL: requiredEnv("E2E_PROVIDER_URL"),
-        ENABLE_LAB: "true",
         // A killed attempt's lease runs out in seconds here, instead of the default 30.
         IDEMPOTENCY_LEASE_MS: "3000",
       },
@@ -146,6 +177,8 @@ test.describe("on two server processes, as `npm run demo` serves the lab", () =>
     await expect(result.answers("protected")).toHaveText(/^200, no answer(, no answer)*(, 409)*, 200$/);
     const timeline = page.locator(".lab-timeline tbody");
     await expect(timeline.locator("tr", { hasText: "process killed at charge_attempted" })).toHaveCount(2);
+    await expect(markedStep(page, "crash", "resumed")).toBeVisible();
+    await expect(markedStep(page, "crash", "resumed")).toContainText("charge_attempted");
     await attachResult(page, testInfo, "crash");
   });
 });

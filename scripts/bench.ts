@@ -42,7 +42,8 @@ const db = openDatabase(database.appUrl, { poolSize: 2 });
 const server = await startAppServer({
   port,
   processes,
-  env: { DATABASE_URL: database.appUrl, ENABLE_BENCH_PROCEDURES: "true", DATABASE_POOL_SIZE: String(poolSize) },
+  entry: "bench",
+  env: { DATABASE_URL: database.appUrl, DATABASE_POOL_SIZE: String(poolSize) },
 });
 /** The floor's own pools, as large as one server process's, its claim sent with START TRANSACTION likewise. */
 const floorDatabase = openDatabase(database.appUrl, { poolSize: connections / 2 });

@@ -2,8 +2,9 @@
  * `npm run client -- [--url http://localhost:3000] [--card 4242424242424242] [--lose-first-answers]`: a service
  * calling the shop's API with the same discipline as the browser. It places an order and pays it, each with one
  * idempotency key for the intent, and retries on its own, with that same key, through lost answers, 409, 503 and
- * 504, printing each attempt. `--lose-first-answers` opens a lab session and asks the server to drop the first
- * answer of each call after it committed (server/lab/faults.ts), so the retry's replay shows.
+ * 504, printing each attempt. `--lose-first-answers` (with `--url` at the lab server, http://localhost:3001 under
+ * `npm run serve`) asks the lab server to drop the first answer of each call after it committed
+ * (server/lab/faults.ts), so the retry's replay shows; the shop's own server never honours it.
  * Built on @trpc/client and the app's router type; the retry rules are the browser's (ui/retry-policy.ts).
  */
 import { randomUUID } from "node:crypto";
@@ -27,7 +28,7 @@ if (!card) {
 }
 
 const labRun = values["lose-first-answers"] ? randomUUID() : null;
-/** The cookies the shop set (guest session, lab session), sent back on every call, as a browser would. */
+/** The cookies the server set (the guest session), sent back on every call, as a browser would. */
 const cookies = new Map<string, string>();
 /** What the last answer said beside its body. */
 let lastAnswer: { replayed: boolean; servedBy: string | null } = { replayed: false, servedBy: null };
@@ -44,7 +45,7 @@ const client = createTRPCClient<AppRouter>({
         cookie: [...cookies.entries()].map(([name, value]) => `${name}=${value}`).join("; "),
         // In a lab session every attempt names its run, so the lab's timeline shows the retries too.
         ...(labRun ? { "x-lab-run": labRun } : {}),
-        ...((op.context as CallContext).fault ? { "x-lab-fault": (op.context as CallContext).fault } : {}),
+        ...((op.context as CallContext).fault ? { "x-fault": (op.context as CallContext).fault } : {}),
       }),
       fetch: async (input, init) => {
         const response = await fetch(input, init);
@@ -94,10 +95,7 @@ const faultOn = (attempt: number): CallContext => (loseFirst && attempt === 1 ? 
 try {
   const { customerId } = await client.session.me.query();
   console.log(`Signed in as guest ${customerId} at ${values.url}`);
-  if (loseFirst) {
-    await client.lab.start.mutate();
-    console.log("Lab session open: the server will drop the first answer of each call after committing it.");
-  }
+  if (loseFirst) console.log("The lab server will drop the first answer of each call after committing it.");
 
   const placeKey = randomUUID();
   console.log(`Placing an order with idempotency key ${placeKey}`);

@@ -6,8 +6,7 @@
  * overlap anyway: each payment, refund and key is finished under its own idempotency lease.
  *
  * - completer, every interval: pending payments and refunds and unfinished keys past their lease;
- * - retention purge, every interval: expired keys (MySQL store; Redis expires its own), rate-limit budgets, and
- *   the training lab's rows older than a day;
+ * - retention purge, every interval: expired keys (MySQL store; Redis expires its own) and rate-limit budgets;
  * - reconciler, every RECONCILE_INTERVAL_MS.
  */
 import { randomUUID } from "node:crypto";
@@ -18,7 +17,6 @@ import type { Env } from "./env";
 import { type IdempotencySettings, MysqlIdempotencyStore } from "./idempotency";
 import type { RedisConnection } from "./idempotency/redis-store";
 import { separateIdempotencySettings } from "./idempotency-settings";
-import { deleteLabRecords, labRetentionMs } from "./lab/retention";
 import { purgeExpiredRateLimits } from "./rate-limits";
 import { openConfiguredRedis } from "./redis";
 import { completeAbandonedWork } from "./services/completer";
@@ -73,7 +71,6 @@ export function startBackgroundWork(deps: BackgroundDependencies): () => Promise
     }
     if (settings.store instanceof MysqlIdempotencyStore) await settings.store.purgeExpired(1000);
     await purgeExpiredRateLimits(db);
-    await deleteLabRecords(db, new Date(Date.now() - labRetentionMs));
     if (Date.now() - lastReconciled >= env.RECONCILE_INTERVAL_MS) {
       const report = await reconcile({ db, provider });
       lastReconciled = Date.now();

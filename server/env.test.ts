@@ -25,9 +25,9 @@ describe("environment validation", () => {
     );
   });
 
-  it("leaves the training lab off unless told (npm run demo tells it)", () => {
-    expect(parseEnv(valid).ENABLE_LAB).toBe("false");
-    expect(parseEnv({ ...valid, ENABLE_LAB: "true" }).ENABLE_LAB).toBe("true");
+  it("knows of no training lab unless told where its server is (npm run serve tells it)", () => {
+    expect(parseEnv(valid).LAB_URL).toBeUndefined();
+    expect(parseEnv({ ...valid, LAB_URL: "http://localhost:3001" }).LAB_URL).toBe("http://localhost:3001");
   });
 
   it("names every bad variable in one line", () => {

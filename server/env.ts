@@ -75,15 +75,10 @@ export const envSchema = z.object({
    */
   SERVER_PROCESSES: z.coerce.number().int().min(1).max(64).optional(),
   /**
-   * The training lab at /lab: its pages, its procedures, and the faults a lab session may ask for. `npm run demo`
-   * (and `npm run serve`) turn it on, being for training; a server started otherwise leaves it off, so that no
-   * guest of a real shop can ask it for a fault. False removes it from the server entirely.
+   * Where the training lab's server answers (`npm run serve` starts it on LAB_PORT beside the shop): the shop's
+   * pages link to it, and its /lab sends trainees there. Unset: the shop shows no lab.
    */
-  ENABLE_LAB: z.enum(["true", "false"]).default("false"),
-  /** Tests only: lets a request ask the server to crash at a named point (header x-fault-crash-at). */
-  ENABLE_FAULT_INJECTION: z.enum(["true", "false"]).default("false"),
-  /** Benchmarks only: exposes the unguarded baseline procedures of the `bench` router. */
-  ENABLE_BENCH_PROCEDURES: z.enum(["true", "false"]).default("false"),
+  LAB_URL: z.url().optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;

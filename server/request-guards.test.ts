@@ -72,13 +72,24 @@ describe("API request bounds", () => {
   });
 });
 
-describe("the benchmark's baselines", () => {
-  it("are not served unless ENABLE_BENCH_PROCEDURES=true: an unguarded write is a 404", async () => {
+describe("the benchmark's baselines and the lab's procedures", () => {
+  it("are not the shop's: an unguarded write is a 404", async () => {
     const response = await handleApiRequest(
       new Request(`${shop}/api/trpc/bench.placeOrderUnguarded`, {
         method: "POST",
         headers: { "content-type": "application/json", cookie: await guestCookie() },
         body: JSON.stringify({ items: [{ productId: 1, quantity: 1 }] }),
+      }),
+    );
+    expect(response.status).toBe(404);
+  });
+
+  it("are not the shop's: a lab procedure is a 404", async () => {
+    const response = await handleApiRequest(
+      new Request(`${shop}/api/trpc/lab.start`, {
+        method: "POST",
+        headers: { "content-type": "application/json", cookie: await guestCookie() },
+        body: "{}",
       }),
     );
     expect(response.status).toBe(404);

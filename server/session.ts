@@ -40,19 +40,6 @@ export const merchantSession: SessionKind = {
   sameSite: "Strict",
 };
 
-/**
- * The training lab's mark on a guest (server/lab/): its subject is the guest's own id, so it counts only beside
- * that guest's cookie. Only a request carrying both may ask the server for a lab fault.
- */
-export const labSession: SessionKind = {
-  purpose: "lab",
-  cookieName: (secure) => (secure ? "__Host-eoc_lab" : "eoc_lab"),
-  maxAgeSeconds: 24 * 60 * 60,
-  renewAfterSeconds: 24 * 60 * 60,
-  subjectPattern: guestSession.subjectPattern,
-  sameSite: "Strict",
-};
-
 export const sessionCookieName = guestSession.cookieName;
 export const sessionMaxAgeSeconds = guestSession.maxAgeSeconds;
 

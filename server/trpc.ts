@@ -10,7 +10,6 @@ import { isTransientInfrastructureError } from "@/db/errors";
 import { appDatabase } from "./db";
 import { env } from "./env";
 import { appError, asAppError, ErrorDetails } from "./errors";
-import { crashIfRequested } from "./faults";
 import { merchantScope } from "./idempotency";
 import {
   type IdempotencyWiring,
@@ -19,8 +18,7 @@ import {
   withIdempotencyKey,
 } from "./idempotency/procedure";
 import { idempotencySettings } from "./idempotency-settings";
-import { crashIfTheLabAsks, holdIfTheLabAsks, isCrashPoint } from "./lab/faults";
-import { labGuestOf } from "./lab/session";
+import { instruments } from "./instruments";
 import { clientAddress, consumeRateLimit } from "./rate-limits";
 import { findMerchant } from "./services/merchants";
 import {
@@ -169,15 +167,11 @@ export const adminProcedure = publicProcedure.use(async ({ ctx, type, next }) =>
   return next({ ctx: { merchant } });
 });
 
-/** How this app's procedures use the idempotency layer: the process's settings, crash points and error mapping. */
-function idempotencyWiring(ctx: Context, path: string): IdempotencyWiring<Executor> {
+/** How this app's procedures use the idempotency layer: the process's settings, its instruments and error mapping. */
+function idempotencyWiring(ctx: Context): IdempotencyWiring<Executor> {
   return {
     settings: idempotencySettings(ctx.db, ctx.env),
-    checkpoint: (point) => {
-      crashIfRequested(ctx.reqHeaders, path, point);
-      if (point === "claimed") return holdIfTheLabAsks();
-      if (isCrashPoint(point)) return crashIfTheLabAsks(point);
-    },
+    checkpoint: instruments().reached,
     toClientError: asAppError,
   };
 }
@@ -191,7 +185,7 @@ function idempotencyIn(ctx: Context, scope: string, path: string, input: unknown
     scope,
     input,
   };
-  return { call, wiring: idempotencyWiring(ctx, path) };
+  return { call, wiring: idempotencyWiring(ctx) };
 }
 
 /**
@@ -221,11 +215,3 @@ export function adminIdempotentProcedure<Shape extends z.ZodRawShape>(
     return next({ ctx: { idempotency: idempotencyOfCall(call, wiring, options) } });
   });
 }
-
-/** The training lab's own procedures: a guest who opened the lab (server/lab/session.ts), 401 otherwise. */
-export const labProcedure = customerProcedure.use(({ ctx, next }) => {
-  if (labGuestOf(ctx.reqHeaders, ctx.env) !== ctx.customerId) {
-    throw new TRPCError({ code: "UNAUTHORIZED", message: "Open the lab at /lab first: it starts a lab session." });
-  }
-  return next();
-});

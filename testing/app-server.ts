@@ -1,6 +1,7 @@
 /**
- * Starts the production build as a child process, with the server entry `npm start` runs (server/main.ts). One
- * server process by default, so a test that crashes it sees it die; `processes` runs several behind a primary.
+ * Starts the production build as a child process, with the server entry `npm start` runs (server/main.ts), or the
+ * lab server's (server/lab/main.ts: the shop plus the lab, with faults), or the bench's. One server process by
+ * default, so a test that crashes it sees it die; `processes` runs several behind a primary.
  */
 import { randomBytes } from "node:crypto";
 import { type ChildService, startChildService } from "./child-service";
@@ -17,15 +18,23 @@ export const testSessionSecret = randomBytes(32).toString("base64url");
 process.env.PROVIDER_API_KEY ??= randomBytes(32).toString("base64url");
 export const testProviderApiKey = process.env.PROVIDER_API_KEY;
 
+export const serverEntries = {
+  shop: "server/main.ts",
+  lab: "server/lab/main.ts",
+  bench: "scripts/bench-server.ts",
+};
+
 export async function startAppServer(options: {
   port: number;
   env: Record<string, string>;
   processes?: number;
+  entry?: keyof typeof serverEntries;
 }): Promise<AppServer> {
+  const entry = options.entry ?? "shop";
   const service = await startChildService({
-    name: `app server on port ${options.port}`,
+    name: `${entry} server on port ${options.port}`,
     command: process.execPath,
-    args: ["--import", "tsx", "server/main.ts"],
+    args: ["--import", "tsx", serverEntries[entry]],
     env: {
       ...process.env,
       NEXT_TELEMETRY_DISABLED: "1",
@@ -45,4 +54,9 @@ export async function startAppServer(options: {
     healthPath: "/api/health",
   });
   return Object.assign(service, { port: options.port });
+}
+
+/** The lab server: the shop's code with the lab's instruments, so that a request may ask it for a fault. */
+export function startLabServer(options: { port: number; env: Record<string, string>; processes?: number }) {
+  return startAppServer({ ...options, entry: "lab" });
 }

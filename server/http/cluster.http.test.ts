@@ -8,7 +8,7 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
 import { openDatabase } from "@/db/client";
 import { idempotencyKeys } from "@/db/schema";
-import { type AppServer, startAppServer } from "@/testing/app-server";
+import { type AppServer, startLabServer } from "@/testing/app-server";
 import { ShopClient } from "@/testing/shop-client";
 
 const port = 3280;
@@ -16,11 +16,8 @@ let server: AppServer;
 const database = openDatabase(inject("databaseUrl"));
 
 beforeAll(async () => {
-  server = await startAppServer({
-    port,
-    processes: 2,
-    env: { DATABASE_URL: inject("databaseUrl"), ENABLE_FAULT_INJECTION: "true" },
-  });
+  // The lab server's entry: the shop's code on two processes, with the instruments that let a test kill one.
+  server = await startLabServer({ port, processes: 2, env: { DATABASE_URL: inject("databaseUrl") } });
 }, 60_000);
 afterAll(async () => {
   await server?.stop();
@@ -112,7 +109,7 @@ it("replaces a process that dies, while the other keeps answering", async () => 
   const crashed = shopper.mutation(
     "orders.place",
     { idempotencyKey: randomUUID(), items: [{ productId: 1, quantity: 1 }] },
-    { "x-fault-crash-at": "orders.place:claimed" },
+    { "x-fault": "crash:claimed" },
   );
   await expect(crashed).rejects.toThrow();
   // The survivor answers at once; within seconds a new process joins it.

@@ -4,15 +4,22 @@
  * served it (`X-Served-By`), so a trainee or a test can see which of several processes answered.
  */
 import { createServer, type Server } from "node:http";
+import type { AnyTRPCRouter } from "@trpc/server";
 import next from "next";
-import { apiPath, serveApi } from "./api";
+import { apiOf, apiPath } from "./api";
 import { servedBy, servedByHeader } from "./served-by";
 
 function isApiRequest(url: string | undefined): boolean {
   return url !== undefined && (url.startsWith(`${apiPath}/`) || url === apiPath || url.startsWith(`${apiPath}?`));
 }
 
-export async function startServer(options: { port: number; hostname?: string; dev: boolean }): Promise<Server> {
+export async function startServer(options: {
+  port: number;
+  hostname?: string;
+  dev: boolean;
+  router: AnyTRPCRouter;
+}): Promise<Server> {
+  const { serveApi } = apiOf(options.router);
   const app = next({ dev: options.dev, hostname: options.hostname, port: options.port });
   await app.prepare();
   const handlePage = app.getRequestHandler();

@@ -40,8 +40,11 @@ export type WithIdempotency<T> = T & { idempotency: IdempotencyMeta };
 export interface ExecutionHooks {
   /** Called when an answer is a replay (the HTTP side sets Idempotent-Replayed). */
   onReplay?(): void;
-  /** Named points of the protocol, where tests may inject a crash and the lab a delay. */
-  checkpoint?(point: "claimed" | "before-commit"): void | Promise<void>;
+  /**
+   * Named points of the protocol, where a test or lab server's instruments may crash or delay the request. For
+   * `claimed`, `detail` is the recovery point the claim found (the initial one for a new key).
+   */
+  checkpoint?(point: "claimed" | "before-commit", detail?: string): void | Promise<void>;
 }
 
 /**
@@ -276,7 +279,7 @@ export class IdempotentExecution<Business = unknown> {
     const claim = await this.claim(() => guarded(store.claim(this.request), errors));
     if ("completed" in claim) return this.replay(claim.completed);
     const { lease, record } = claim.granted;
-    await this.hooks.checkpoint?.("claimed");
+    await this.hooks.checkpoint?.("claimed", record.recoveryPoint);
 
     const step: LeasedStep<Point> = {
       // Written only by this key's work, from its own union.

@@ -31,8 +31,8 @@ export interface ProcedureCall {
 /** What the app hands the layer for each call. */
 export interface IdempotencyWiring<Business> {
   settings: IdempotencySettings<Business>;
-  /** Named points of the protocol and of the work, where tests may crash the request and the lab delay it. */
-  checkpoint?(point: string): void | Promise<void>;
+  /** Named points of the protocol and of the work, where a test or lab server may crash or delay the request. */
+  checkpoint?(point: string, detail?: string): void | Promise<void>;
   /** The layer's own answers (a bad key, in flight, key reused, unavailable, a stored error) as clients get them. */
   toClientError(error: unknown): unknown;
 }

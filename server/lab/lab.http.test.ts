@@ -1,46 +1,44 @@
 /**
- * The lab's boundaries: its faults answer only a lab session of the same guest while the lab is enabled, a shop
- * request can never trigger one, ENABLE_LAB=false removes the lab entirely, and the lab's code writes only its
- * own tables.
+ * The lab's boundaries: the lab is its own server (server/lab/main.ts), whose faults answer any of its guests; the
+ * shop's server has no lab and honours no fault, whatever a lab session sends it; every lab resource a trainee can
+ * hold is bounded with a clear 429; and the lab's code writes only its own tables.
  */
 import { randomUUID } from "node:crypto";
+import { once } from "node:events";
 import { readdirSync, readFileSync } from "node:fs";
 import { and, count, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { openDatabase } from "@/db/client";
+import * as schema from "@/db/schema";
 import { labCharges, labEvents, labOrders, orders, productCategories, products } from "@/db/schema";
-import { type AppServer, startAppServer } from "@/testing/app-server";
+import { type AppServer, startAppServer, startLabServer } from "@/testing/app-server";
 import { ShopClient } from "@/testing/shop-client";
+import { labBounds } from "./bounds";
 import type { PatternComparison } from "./patterns";
 import { deleteLabRecords, labRetentionMs } from "./retention";
 
 const databaseUrl = inject("databaseUrl");
 const database = openDatabase(databaseUrl);
-let enabled: AppServer;
-let disabled: AppServer;
+let lab: AppServer;
+let shop: AppServer;
 
 beforeAll(async () => {
-  [enabled, disabled] = await Promise.all([
-    startAppServer({ port: 3281, env: { DATABASE_URL: databaseUrl, ENABLE_LAB: "true" } }),
-    // The lab left at its default: off, as a server started outside `npm run demo` has it.
-    startAppServer({ port: 3282, env: { DATABASE_URL: databaseUrl } }),
+  [lab, shop] = await Promise.all([
+    startLabServer({ port: 3281, env: { DATABASE_URL: databaseUrl } }),
+    startAppServer({ port: 3282, env: { DATABASE_URL: databaseUrl, LAB_URL: "http://127.0.0.1:3281" } }),
   ]);
 }, 60_000);
 afterAll(async () => {
-  await Promise.all([enabled?.stop(), disabled?.stop()]);
+  await Promise.all([lab?.stop(), shop?.stop()]);
   await database.close();
 });
 
 const cart = { items: [{ productId: 1, quantity: 1 }] };
 
-/** A guest who opened the lab: both its cookies. */
-async function labGuest(server: AppServer): Promise<ShopClient> {
+/** A trainee: a guest of the lab server. */
+async function trainee(server = lab): Promise<ShopClient> {
   const guest = new ShopClient(server.url);
   await guest.signIn();
-  const started = await guest.mutation("lab.start", {});
-  expect(started.status).toBe(200);
-  const labCookie = (started.headers.get("set-cookie") ?? "").split(";")[0] as string;
-  guest.cookie = `${guest.cookie}; ${labCookie}`;
   return guest;
 }
 
@@ -52,79 +50,156 @@ const ordersWithKey = async (customerId: string, key: string) =>
       .where(and(eq(orders.customerId, customerId), eq(orders.placementKey, key)))
   )[0]?.n;
 
-const labEventsOf = async (customerId: string) =>
-  (await database.db.select({ n: count() }).from(labEvents).where(eq(labEvents.labSession, customerId)))[0]?.n;
+const stepsOf = async (customerId: string) =>
+  (
+    await database.db
+      .select({ step: labEvents.step, outcome: labEvents.outcome, detail: labEvents.detail })
+      .from(labEvents)
+      .where(eq(labEvents.labSession, customerId))
+      .orderBy(labEvents.id)
+  ).map((event) => `${event.step}${event.detail ? `(${event.detail})` : ""}: ${event.outcome}`);
 
 describe("lab faults", () => {
-  it("are caused for a lab session: the order is placed, then its answer is lost", async () => {
-    const guest = await labGuest(enabled);
+  it("are caused for a trainee of the lab server, and each step of the attempt is recorded", async () => {
+    const guest = await trainee();
     const key = randomUUID();
     await expect(
-      guest.mutation("orders.place", cart, { "idempotency-key": key, "x-lab-fault": "lose-response" }),
+      guest.mutation("orders.place", cart, {
+        "idempotency-key": key,
+        "x-fault": "lose-response",
+        "x-lab-run": randomUUID(),
+      }),
     ).rejects.toThrow();
     expect(await ordersWithKey(guest.customerId as string, key)).toBe(1);
-    expect(await labEventsOf(guest.customerId as string)).toBe(1);
+    expect(await stepsOf(guest.customerId as string)).toEqual([
+      "arrived(lose-response): arrived",
+      "claimed: claimed",
+      "before-commit: before-commit",
+      "answered: executed, then the answer was lost",
+    ]);
   });
 
-  it("crash a payment at a recovery point; a server of one process abandons it there, its lease held for the retry", async () => {
-    const guest = await labGuest(enabled);
-    const placed = await guest.mutation("orders.place", cart, { "idempotency-key": randomUUID() });
-    const pay = { orderId: (placed.data as { order: { id: number } }).order.id, card: "4242424242424242" };
-    const key = randomUUID();
-    await expect(
-      guest.mutation("payments.pay", pay, { "idempotency-key": key, "x-lab-fault": "crash:payment_created" }),
-    ).rejects.toThrow();
-    const retry = await guest.mutation("payments.pay", pay, { "idempotency-key": key });
-    expect(retry.status).toBe(409);
-    const outcomes = await database.db
-      .select({ outcome: labEvents.outcome })
-      .from(labEvents)
-      .where(eq(labEvents.labSession, guest.customerId as string));
-    expect(outcomes.map((event) => event.outcome)).toContain("abandoned at payment_created, lease held");
-    // The server itself goes on answering.
-    expect((await guest.mutation("orders.place", cart, { "idempotency-key": randomUUID() })).status).toBe(200);
-  });
-
-  it("are never caused for a shop session, whatever it sends: it gets its answer and nothing is recorded", async () => {
-    const shopper = new ShopClient(enabled.url);
-    await shopper.signIn();
-    for (const fault of ["lose-request", "lose-response", "hold:5000"]) {
+  it("are never caused by the shop's server, whatever a trainee sends it: a crash, a hold or a lost answer", async () => {
+    const guest = (await trainee()).on(shop.url);
+    for (const fault of ["crash:claimed", "crash:payment_created", "hold:5000", "lose-response", "lose-request"]) {
       const started = Date.now();
-      const placed = await shopper.mutation("orders.place", cart, {
+      const placed = await guest.mutation("orders.place", cart, {
         "idempotency-key": randomUUID(),
-        "x-lab-fault": fault,
+        "x-fault": fault,
+        "x-lab-run": randomUUID(),
       });
       expect(placed.status).toBe(200);
       expect(Date.now() - started).toBeLessThan(4000);
     }
-    expect(await labEventsOf(shopper.customerId as string)).toBe(0);
+    expect(shop.process.exitCode).toBeNull();
+    expect(await stepsOf(guest.customerId as string)).toEqual([]);
   });
 
-  it("are never caused with another guest's lab cookie", async () => {
-    const labUser = await labGuest(enabled);
-    const other = new ShopClient(enabled.url);
-    await other.signIn();
-    const borrowed = (labUser.cookie ?? "").split("; ").find((cookie) => cookie.startsWith("eoc_lab="));
-    other.cookie = `${other.cookie}; ${borrowed}`;
-    const placed = await other.mutation("orders.place", cart, {
-      "idempotency-key": randomUUID(),
-      "x-lab-fault": "lose-response",
-    });
-    expect(placed.status).toBe(200);
-    expect((await other.mutation("lab.placeOrderUnprotected", { ...cart, run: randomUUID() })).status).toBe(401);
+  it("a crash kills the lab's process at the named point, not the shop's", async () => {
+    const crashing = await startLabServer({ port: 3283, env: { DATABASE_URL: databaseUrl } });
+    const guest = await trainee(crashing);
+    const exited = once(crashing.process, "exit");
+    await expect(
+      guest.mutation("orders.place", cart, { "idempotency-key": randomUUID(), "x-fault": "crash:claimed" }),
+    ).rejects.toThrow();
+    const [, signal] = await exited;
+    expect(signal).toBe("SIGKILL");
+    expect(await stepsOf(guest.customerId as string)).toContain("answered(claimed): process killed at claimed");
+    expect((await guest.on(shop.url).mutation("orders.place", cart, { "idempotency-key": randomUUID() })).status).toBe(
+      200,
+    );
+  });
+});
+
+/** The 429 of a lab bound: its status, its Retry-After, and a message naming the bound. */
+function expectBound(answer: { status: number; headers: Headers; data: { message?: string } }, named: RegExp) {
+  expect(answer.status).toBe(429);
+  expect(Number(answer.headers.get("retry-after"))).toBeGreaterThan(0);
+  expect(answer.data.message).toMatch(named);
+}
+
+describe("lab bounds, per trainee", () => {
+  it("held claims: beyond the bound a 429, and the held ones still answer", async () => {
+    const guest = await trainee();
+    const hold = () =>
+      guest.mutation("orders.place", cart, { "idempotency-key": randomUUID(), "x-fault": "hold:1500" });
+    const held = Array.from({ length: labBounds.heldClaimsPerTrainee }, hold);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expectBound(await hold(), /held claims/);
+    for (const answer of await Promise.all(held)) expect(answer.status).toBe(200);
+    expect((await hold()).status).toBe(200);
   });
 
-  it("do not exist with the lab off (the default): no lab procedures, no lab page, a lab cookie causes nothing", async () => {
-    const guest = await labGuest(enabled);
-    const onDisabled = guest.on(disabled.url);
-    expect((await onDisabled.mutation("lab.start", {})).status).toBe(404);
-    expect((await onDisabled.mutation("lab.placeOrderUnprotected", { ...cart, run: randomUUID() })).status).toBe(404);
-    const placed = await onDisabled.mutation("orders.place", cart, {
-      "idempotency-key": randomUUID(),
-      "x-lab-fault": "lose-response",
-    });
-    expect(placed.status).toBe(200);
-    expect((await fetch(`${disabled.url}/lab`)).status).toBe(404);
+  it("scenario runs going at once: a run whose attempts are in flight counts, a new one beyond the bound is a 429", async () => {
+    const guest = await trainee();
+    const attempt = (run: string, key: string, fault?: string) =>
+      guest.mutation("orders.place", cart, {
+        "idempotency-key": key,
+        "x-lab-run": run,
+        ...(fault ? { "x-fault": fault } : {}),
+      });
+    const [first, second] = [randomUUID(), randomUUID()];
+    // Two runs held at their claim, and a third whose attempt waits for the first's key.
+    const going = [attempt(randomUUID(), first, "hold:1500"), attempt(randomUUID(), second, "hold:1500")];
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    going.push(attempt(randomUUID(), first));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(labBounds.runsPerTrainee).toBe(3);
+    expectBound(await attempt(randomUUID(), randomUUID()), /scenario runs going/);
+    for (const answer of await Promise.all(going)) expect([200, 409]).toContain(answer.status);
+    // Finished, they are no longer going: runs one after another are never refused.
+    for (let index = 0; index < 5; index += 1) expect((await attempt(randomUUID(), randomUUID())).status).toBe(200);
+  });
+
+  it("crash faults per minute: beyond the bound a 429, counted in the database", async () => {
+    const guest = await trainee();
+    // A point orders.place never reaches: the budget is spent, the process lives.
+    const crash = () =>
+      guest.mutation("orders.place", cart, { "idempotency-key": randomUUID(), "x-fault": "crash:payment_created" });
+    for (let index = 0; index < labBounds.crashesPerTraineePerMinute; index += 1) {
+      expect((await crash()).status).toBe(200);
+    }
+    expectBound(await crash(), /crashed the lab/);
+  });
+
+  it("live timelines: beyond the bound a 429; the others go on streaming", async () => {
+    const guest = await trainee();
+    const open = () =>
+      fetch(`${lab.url}/api/trpc/lab.timeline`, {
+        headers: { cookie: guest.cookie as string, accept: "text/event-stream" },
+      });
+    const streams = await Promise.all(Array.from({ length: labBounds.timelinesPerTrainee }, open));
+    for (const stream of streams) expect(stream.status).toBe(200);
+    const refused = await open();
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get("retry-after")).toBe("1");
+    expect((await refused.json()).error.message).toMatch(/live timelines/);
+
+    // Every open timeline gets the trainee's next attempt, from the process's one reader.
+    await guest.mutation("orders.place", cart, { "idempotency-key": randomUUID(), "x-lab-run": randomUUID() });
+    const decoder = new TextDecoder();
+    for (const stream of streams) {
+      const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
+      let seen = "";
+      while (!seen.includes('"step":"answered"')) seen += decoder.decode((await reader.read()).value);
+      await reader.cancel();
+    }
+    // Closed, they are given back.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const again = await open();
+    expect(again.status).toBe(200);
+    await again.body?.cancel();
+  });
+});
+
+describe("the shop's server", () => {
+  it("has no lab: no lab procedures, and its /lab sends trainees to the lab server", async () => {
+    const guest = await trainee(shop);
+    expect((await guest.mutation("lab.start", {})).status).toBe(404);
+    expect((await guest.mutation("lab.placeOrderUnprotected", { ...cart, run: randomUUID() })).status).toBe(404);
+    const page = await fetch(`${shop.url}/lab`, { redirect: "manual" });
+    expect(page.status).toBe(307);
+    expect(page.headers.get("location")).toBe("http://127.0.0.1:3281/lab");
   });
 });
 
@@ -137,7 +212,7 @@ const catalogAsItStands = async () => ({
 describe("lab patterns", () => {
   it("show each pattern both ways, and the shop's catalog code leaves the real catalog as it was", async () => {
     const before = await catalogAsItStands();
-    const guest = await labGuest(enabled);
+    const guest = await trainee();
     const compared = await guest.mutation("lab.comparePatterns", { run: randomUUID() });
     expect(compared.status).toBe(200);
     const figures = Object.fromEntries(
@@ -178,21 +253,20 @@ describe("lab retention", () => {
     const left = await database.db.select().from(labOrders).where(eq(labOrders.labSession, labSession));
     expect(left.map((order) => order.totalCents)).toEqual([2]);
     expect(await database.db.select().from(labCharges).where(eq(labCharges.labSession, labSession))).toEqual([]);
-    expect(await labEventsOf(labSession)).toBe(0);
+    expect(await stepsOf(labSession)).toEqual([]);
   });
 });
 
 describe("lab code", () => {
   it("writes only the lab's own tables", () => {
-    const files = [
-      ...readdirSync("server/lab")
-        .filter((name) => name.endsWith(".ts") && !name.endsWith(".test.ts"))
-        .map((name) => `server/lab/${name}`),
-      "server/routers/lab.ts",
-    ];
-    const writes = files.flatMap((file) =>
-      [...readFileSync(file, "utf8").matchAll(/\.(insert|update|delete)\((\w+)\)/g)].map((match) => match[2]),
-    );
+    const files = readdirSync("server/lab")
+      .filter((name) => name.endsWith(".ts") && !name.endsWith(".test.ts"))
+      .map((name) => `server/lab/${name}`);
+    const writes = files
+      .flatMap((file) =>
+        [...readFileSync(file, "utf8").matchAll(/\.(insert|update|delete)\((\w+)\)/g)].map((match) => match[2]),
+      )
+      .filter((name) => name !== undefined && name in schema);
     expect(writes.length).toBeGreaterThan(0);
     expect(new Set(writes)).toEqual(new Set(["labOrders", "labCharges", "labEvents", "labProducts", "labLinks"]));
   });

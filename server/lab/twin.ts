@@ -7,7 +7,7 @@ import { and, count, eq, inArray } from "drizzle-orm";
 import type { Executor } from "@/db/client";
 import { labCharges, labOrders, products } from "@/db/schema";
 import type { Cart } from "../services/orders";
-import { crashIfTheLabAsks } from "./faults";
+import { twinReached } from "./instruments";
 
 export async function placeOrderUnprotected(
   db: Executor,
@@ -27,6 +27,7 @@ export async function placeOrderUnprotected(
   const priceOf = new Map(prices.map((product) => [product.id, product.priceCents]));
   const totalCents = cart.items.reduce((sum, item) => sum + item.quantity * (priceOf.get(item.productId) ?? 0), 0);
   const [inserted] = await db.insert(labOrders).values({ labSession, run, totalCents }).$returningId();
+  await twinReached("twin-order");
   return { labOrderId: (inserted as { id: number }).id, totalCents };
 }
 
@@ -52,7 +53,7 @@ export async function chargeUnprotected(
 ): Promise<{ charged: true } | { answerLost: true }> {
   await db.insert(labCharges).values({ labSession, run, amountCents });
   // Where the shop's payment has recorded `charge_attempted`; the twin has recorded nothing, so a retry charges.
-  await crashIfTheLabAsks("charge_attempted");
+  await twinReached("twin-charge", "charge_attempted");
   return answerLost ? { answerLost: true } : { charged: true };
 }
 

@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { openDatabase } from "@/db/client";
-import { type AppServer, startAppServer } from "@/testing/app-server";
+import { type AppServer, startAppServer, startLabServer } from "@/testing/app-server";
 import { cart, describeOrderPlacement, mysqlKeyCount, ordersWithKey } from "@/testing/conformance/orders";
 import { ShopClient } from "@/testing/shop-client";
 
@@ -32,19 +32,12 @@ describeOrderPlacement("MySQL", database, () => ({ serverA, serverB, storedKeys:
 
 describe("orders.place with the MySQL store", () => {
   it("leaves nothing behind when the server dies between claim and commit, and the retry succeeds", async () => {
-    const crashing = await startAppServer({
-      port: 3203,
-      env: { DATABASE_URL: databaseUrl, ENABLE_FAULT_INJECTION: "true" },
-    });
+    const crashing = await startLabServer({ port: 3203, env: { DATABASE_URL: databaseUrl } });
     const shopper = new ShopClient(crashing.url);
     const customerId = await shopper.signIn();
     const key = randomUUID();
     await expect(
-      shopper.mutation(
-        "orders.place",
-        { idempotencyKey: key, ...cart },
-        { "x-fault-crash-at": "orders.place:before-commit" },
-      ),
+      shopper.mutation("orders.place", { idempotencyKey: key, ...cart }, { "x-fault": "crash:before-commit" }),
     ).rejects.toThrow();
     await crashing.stop();
     expect(crashing.process.signalCode).toBe("SIGKILL");

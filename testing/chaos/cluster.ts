@@ -93,7 +93,6 @@ export class Cluster {
         PAYMENT_PROVIDER_TIMEOUT_MS: String(soakTiming.providerTimeoutMs),
         BACKGROUND_INTERVAL_MS: String(soakTiming.backgroundIntervalMs),
         RECONCILE_INTERVAL_MS: String(soakTiming.reconcileIntervalMs),
-        ENABLE_FAULT_INJECTION: "false",
         IDEMPOTENCY_STORE: store,
         ...(redis ? { REDIS_URL: redis.url } : {}),
       };

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type DatabaseHandle, openDatabase } from "@/db/client";
 import { idempotencyKeys, orders, payments } from "@/db/schema";
 import { merchantScope } from "@/server/idempotency";
-import { type AppServer, startAppServer, testSessionSecret } from "@/testing/app-server";
+import { type AppServer, startAppServer, startLabServer, testSessionSecret } from "@/testing/app-server";
 import { type ProviderServer, providerAuth, startProviderServer } from "@/testing/provider-server";
 import { ShopClient } from "@/testing/shop-client";
 import { createTestDatabase, type TestDatabase } from "@/testing/test-database";
@@ -386,21 +386,18 @@ export function describePayments(storeName: string, options: PaymentSuiteOptions
     });
 
     it("finishes a payment whose server crashed after charging, with the completer and no client retry", async () => {
-      const crashing = await startAppServer({
+      const crashing = await startLabServer({
         port: crashPort,
         env: {
           DATABASE_URL: databaseUrl,
           PAYMENT_PROVIDER_URL: provider.url,
-          ENABLE_FAULT_INJECTION: "true",
           IDEMPOTENCY_LEASE_MS: "1500",
           ...options.storeEnv(),
         },
       });
       const { shopper, orderId } = await shopperWithOrder(crashing);
       const input = { idempotencyKey: randomUUID(), orderId, card: cards.ok };
-      await expect(
-        shopper.mutation("payments.pay", input, { "x-fault-crash-at": "payments.pay:charge_attempted" }),
-      ).rejects.toThrow();
+      await expect(shopper.mutation("payments.pay", input, { "x-fault": "crash:charge_attempted" })).rejects.toThrow();
       await crashing.stop();
       expect(await succeededCharges(orderId)).toHaveLength(1);
       const [pending] = await database.db.select().from(payments).where(eq(payments.orderId, orderId));

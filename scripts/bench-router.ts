@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { cartSchema, placeOrder } from "../services/orders";
-import { createTRPCRouter, customerProcedure } from "../trpc";
+import { cartSchema, placeOrder } from "../server/services/orders";
+import { createTRPCRouter, customerProcedure } from "../server/trpc";
 
-/** Baselines for `npm run bench`, mounted only when ENABLE_BENCH_PROCEDURES=true (server/root.ts). */
+/** Baselines for `npm run bench`, served only by the bench's own server (scripts/bench-server.ts), never by the shop. */
 export const benchRouter = createTRPCRouter({
   /**
    * A trivial write on the same path as orders.place: the guest's session, the same input validated, an answer,

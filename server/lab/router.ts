@@ -1,36 +1,39 @@
 /**
- * The training lab's procedures (mounted only with ENABLE_LAB=true, server/root.ts). The protected side of every
+ * The training lab's procedures, served by the lab server alone (server/lab/root.ts). The protected side of every
  * scenario is the shop's own procedures, called as they are; what lives here is the unprotected twin, the
  * timeline, the key inspector and the counts a trainee checks.
  */
 import { tracked } from "@trpc/server";
 import { z } from "zod";
+import { appDatabase } from "../db";
 import { appError } from "../errors";
 import { servedBy } from "../http/served-by";
 import { idempotencyKeySchema } from "../idempotency/key";
 import { idempotencySettings } from "../idempotency-settings";
 import { amountCents } from "../inputs";
-import { labEventsAfter } from "../lab/events";
-import { comparePatterns } from "../lab/patterns";
-import { labCookieValue } from "../lab/session";
-import { chargeUnprotected, countLabCharges, countLabOrders, placeOrderUnprotected } from "../lab/twin";
 import { appRedis } from "../redis";
 import { cartSchema, ordersPlacedWithKeys } from "../services/orders";
 import { configuredProvider } from "../services/payment-provider";
-import { labSession, sessionCookie } from "../session";
-import { createTRPCRouter, customerProcedure, labProcedure } from "../trpc";
+import { createTRPCRouter, customerProcedure } from "../trpc";
+import { type LabEvent, LabEventFeed } from "./events";
+import { comparePatterns } from "./patterns";
+import { chargeUnprotected, countLabCharges, countLabOrders, placeOrderUnprotected } from "./twin";
 
 const run = z.uuid();
-/** How often a timeline looks for new attempts; events come through the database, from every process. */
-const timelinePollMs = 300;
+
+/** On the lab server every guest is a trainee, their guest session their lab session. */
+const labProcedure = customerProcedure;
+
+const feed = new LabEventFeed(() => appDatabase().db);
+
+/** A timeline event as the browser gets it. */
+function onTheWire(event: LabEvent) {
+  return { ...event, createdAt: event.createdAt.toISOString() };
+}
 
 export const labRouter = createTRPCRouter({
-  /** Opens the lab for this guest: its lab cookie lets its requests ask for faults. */
-  start: customerProcedure.mutation(({ ctx }) => {
-    const secure = ctx.env.SESSION_COOKIE_SECURE === "true";
-    ctx.resHeaders.append("set-cookie", sessionCookie(labCookieValue(ctx.customerId, ctx.env), secure, labSession));
-    return { customerId: ctx.customerId, servedBy };
-  }),
+  /** Opens the lab for this guest (starting its session if it has none) and names the process that answered. */
+  start: labProcedure.mutation(({ ctx }) => ({ customerId: ctx.customerId, servedBy })),
 
   /** orders.place without the guarantee: every request that arrives places an order. */
   placeOrderUnprotected: labProcedure
@@ -80,17 +83,39 @@ export const labRouter = createTRPCRouter({
     .input(z.object({ run }))
     .mutation(({ ctx, input }) => comparePatterns(ctx.db, appRedis(), ctx.customerId, input.run)),
 
-  /** Every attempt of this lab session, live (server-sent events), resuming after the last one seen. */
+  /**
+   * Every step of this lab session's attempts, live (server-sent events), resuming after the last one seen. The
+   * process's one reader hands new rows to every subscriber; only the catch-up reads per subscriber.
+   */
   timeline: labProcedure
     .input(z.object({ lastEventId: z.coerce.number().int().min(0).optional() }).optional())
     .subscription(async function* ({ ctx, input, signal }) {
       let after = input?.lastEventId ?? 0;
-      while (!signal?.aborted) {
-        for (const event of await labEventsAfter(ctx.db, ctx.customerId, after)) {
+      const waiting: LabEvent[] = [];
+      let wake = () => {};
+      const unsubscribe = feed.subscribe(ctx.customerId, (events) => {
+        waiting.push(...events);
+        wake();
+      });
+      signal?.addEventListener("abort", () => wake());
+      try {
+        for (const event of await feed.backlog(ctx.customerId, after)) {
           after = event.id;
-          yield tracked(String(event.id), { ...event, createdAt: event.createdAt.toISOString() });
+          yield tracked(String(event.id), onTheWire(event));
         }
-        await new Promise((resolve) => setTimeout(resolve, timelinePollMs));
+        while (!signal?.aborted) {
+          for (const event of waiting.splice(0)) {
+            if (event.id <= after) continue;
+            after = event.id;
+            yield tracked(String(event.id), onTheWire(event));
+          }
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            if (waiting.length > 0 || signal?.aborted) resolve();
+          });
+        }
+      } finally {
+        unsubscribe();
       }
     }),
 
