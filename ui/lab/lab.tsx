@@ -1,14 +1,20 @@
 "use client";
 /**
- * The training lab (/lab): each scenario run both ways on one click, the numbers that tell them apart, a live
- * timeline of every attempt (from every server process), and a key inspector.
+ * The training lab (/lab, served by the lab server): each scenario run both ways on one click, drawn live as two
+ * sequence diagrams from the steps the server records, the numbers that tell them apart, the shop's code that
+ * held, a live timeline of every attempt (from every lab process), and a key inspector.
  */
-import { useMutation } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
 import { useEffect, useState } from "react";
+import type { LabRouter } from "@/server/lab/root";
 import { newIdempotencyKey } from "../intent-key";
-import { useTRPC, useTRPCClient } from "../trpc";
-import { type Attempt, browserRun, type Scenario, scenarios } from "./scenarios";
+import { createBrowserClientOf } from "../trpc";
+import { LabTRPCProvider, useLabTRPC as useTRPC, useLabTRPCClient as useTRPCClient } from "./lab-trpc";
+import { ProtectingCode } from "./protecting-code-view";
+import { type Attempt, browserRun, runScenarioBothWays, type Scenario, scenarios } from "./scenarios";
+import { SequenceDiagram } from "./sequence-diagram";
+import type { LabTimelineEvent } from "./sequence-layout";
 
 /** Which tab sent an attempt: one name per tab, kept across reloads of it. */
 function tabName(): string {
@@ -28,14 +34,26 @@ interface Outcome {
   keys: string[];
 }
 
-function ScenarioCard({ scenario, tab, onKey }: { scenario: Scenario; tab: string; onKey(key: string): void }) {
+function ScenarioCard({
+  scenario,
+  tab,
+  events,
+  onKey,
+}: {
+  scenario: Scenario;
+  tab: string;
+  events: LabTimelineEvent[];
+  onKey(key: string): void;
+}) {
   const client = useTRPCClient();
   const [outcome, setOutcome] = useState<Outcome | null>(null);
+  const [runId, setRunId] = useState<string | null>(null);
   const runBothWays = useMutation({
     mutationFn: async () => {
       const run = browserRun(crypto.randomUUID(), tab);
-      await scenario.unprotected(run);
-      await scenario.protect(run);
+      setOutcome(null);
+      setRunId(run.run);
+      await runScenarioBothWays(scenario, run);
       const counts = await client.lab.results.query({ run: run.run, keys: run.keys });
       return { ...counts, attempts: run.attempts, keys: run.keys };
     },
@@ -53,6 +71,7 @@ function ScenarioCard({ scenario, tab, onKey }: { scenario: Scenario; tab: strin
     attemptsOf(side)
       .map((attempt) => attempt.servedBy?.split("/").at(-1) ?? "?")
       .join(", ");
+  const stepsOf = (side: Attempt["side"]) => events.filter((event) => event.run === runId && event.side === side);
   return (
     <article className="lab-scenario" data-scenario={scenario.id} aria-labelledby={`${scenario.id}-title`}>
       <h3 id={`${scenario.id}-title`}>{scenario.title}</h3>
@@ -69,6 +88,12 @@ function ScenarioCard({ scenario, tab, onKey }: { scenario: Scenario; tab: strin
         <p role="alert" className="notice notice--error">
           {runBothWays.error.message}
         </p>
+      )}
+      {runId && (
+        <div className="lab-diagrams">
+          <SequenceDiagram events={stepsOf("unprotected")} side="unprotected" title="Unprotected twin" />
+          <SequenceDiagram events={stepsOf("protected")} side="protected" title="Protected: the shop's procedures" />
+        </div>
       )}
       {outcome && (
         <div className="table-wrap">
@@ -102,6 +127,7 @@ function ScenarioCard({ scenario, tab, onKey }: { scenario: Scenario; tab: strin
           <p className="lab-lesson">{scenario.lesson}</p>
         </div>
       )}
+      <ProtectingCode scenarioId={scenario.id} />
     </article>
   );
 }
@@ -163,31 +189,27 @@ function PatternsCard() {
           </table>
         </div>
       )}
+      <ProtectingCode scenarioId="patterns" />
     </article>
   );
 }
 
-interface TimelineEvent {
-  id: number;
-  createdAt: string;
-  side: "unprotected" | "protected";
-  tab: string | null;
-  servedBy: string;
-  procedurePath: string;
-  idempotencyKey: string | null;
-  httpStatus: number;
-  outcome: string;
-}
-
-function Timeline() {
+/** Every step of this trainee's attempts, live, from every lab process; the newest 2,000 are kept. */
+function useLabEvents(): LabTimelineEvent[] {
   const trpc = useTRPC();
-  const [events, setEvents] = useState<TimelineEvent[]>([]);
+  const [events, setEvents] = useState<LabTimelineEvent[]>([]);
   useSubscription(
     trpc.lab.timeline.subscriptionOptions(undefined, {
-      onData: ({ data }) => setEvents((seen) => [...seen.slice(-199), data as TimelineEvent]),
+      onData: ({ data }) => setEvents((seen) => [...seen.slice(-1999), data as LabTimelineEvent]),
     }),
   );
-  const latest = events.at(-1);
+  return events;
+}
+
+/** The timeline: one row per attempt, as it was answered. */
+function Timeline({ events }: { events: LabTimelineEvent[] }) {
+  const answered = events.filter((event) => event.step === "answered");
+  const latest = answered.at(-1);
   return (
     <section className="lab-panel" aria-labelledby="lab-timeline-title">
       <h2 id="lab-timeline-title">Timeline</h2>
@@ -207,16 +229,19 @@ function Timeline() {
             </tr>
           </thead>
           <tbody>
-            {[...events].reverse().map((event) => (
-              <tr key={event.id} data-side={event.side}>
-                <td>{new Date(event.createdAt).toLocaleTimeString()}</td>
-                <td>{event.side}</td>
-                <td>{event.tab ?? ""}</td>
-                <td>{event.servedBy}</td>
-                <td className="lab-key">{event.idempotencyKey ? event.idempotencyKey.slice(0, 8) : "(none)"}</td>
-                <td>{event.outcome}</td>
-              </tr>
-            ))}
+            {answered
+              .slice(-200)
+              .reverse()
+              .map((event) => (
+                <tr key={event.id} data-side={event.side}>
+                  <td>{new Date(event.createdAt).toLocaleTimeString()}</td>
+                  <td>{event.side}</td>
+                  <td>{event.tab ?? ""}</td>
+                  <td>{event.servedBy}</td>
+                  <td className="lab-key">{event.idempotencyKey ? event.idempotencyKey.slice(0, 8) : "(none)"}</td>
+                  <td>{event.outcome}</td>
+                </tr>
+              ))}
           </tbody>
         </table>
       </div>
@@ -276,10 +301,11 @@ function KeyInspector({ initialKey }: { initialKey: string }) {
   );
 }
 
-export function Lab() {
+function LabPanels() {
   const trpc = useTRPC();
   const [tab, setTab] = useState<string | null>(null);
   const [lastKey, setLastKey] = useState("");
+  const events = useLabEvents();
   const start = useMutation(trpc.lab.start.mutationOptions());
   const { mutate: startLab } = start;
   useEffect(() => {
@@ -299,16 +325,27 @@ export function Lab() {
         <h2 id="lab-scenarios-title">Scenarios</h2>
         <p>
           Each runs twice: against an unprotected twin (no key, no unique constraint, lab-only tables) and against the
-          shop's own procedures (<code>orders.place</code>, <code>payments.pay</code>). The server causes each failure
-          on request. This page: {tab}, served by {start.data.servedBy}.
+          shop's own procedures (<code>orders.place</code>, <code>payments.pay</code>). The lab's server causes each
+          failure on request; it is a server of its own, so nothing done here reaches the shop's. This page: {tab},
+          served by {start.data.servedBy}.
         </p>
         {scenarios.map((scenario) => (
-          <ScenarioCard key={scenario.id} scenario={scenario} tab={tab} onKey={setLastKey} />
+          <ScenarioCard key={scenario.id} scenario={scenario} tab={tab} events={events} onKey={setLastKey} />
         ))}
         <PatternsCard />
       </section>
-      <Timeline />
+      <Timeline events={events} />
       <KeyInspector initialKey={lastKey} />
     </div>
+  );
+}
+
+export function Lab() {
+  const queryClient = useQueryClient();
+  const [labClient] = useState(createBrowserClientOf<LabRouter>);
+  return (
+    <LabTRPCProvider trpcClient={labClient} queryClient={queryClient}>
+      <LabPanels />
+    </LabTRPCProvider>
   );
 }

@@ -1,11 +1,23 @@
 /**
  * The lab's scenarios: each runs once unprotected (the twin, `lab.placeOrderUnprotected`, no key) and once
  * protected (the shop's own `orders.place` with one key per intent), under the same failure, which the server
- * causes on request (server/lab/faults.ts). The counts that come back are the lesson.
+ * causes on request (server/lab/faults.ts). The counts that come back are the lesson. They run in a browser (the
+ * lab page) and in Node alike (`npm run lab:classroom`): an attempt is one `fetch`.
  */
 import { newIdempotencyKey } from "../intent-key";
 
 export type Fault = "lose-request" | "lose-response" | `hold:${number}` | "crash:charge_attempted";
+
+/** A bound of the lab refused an attempt (429): the run does not count, and is run again after `retryAfterMs`. */
+export class LabBoundRefusal extends Error {
+  override name = "LabBoundRefusal";
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(message);
+  }
+}
 
 export interface Attempt {
   side: "unprotected" | "protected";
@@ -53,13 +65,33 @@ export interface ScenarioRun {
   /** Every key the protected side used. */
   keys: string[];
   attempts: Attempt[];
+  /** The first refusal by a lab bound, if any: the run then shows nothing and is to be run again. */
+  refused: LabBoundRefusal | null;
   /** One attempt, as the browser sends it. */
   send(call: Call): Promise<Sent>;
+}
+
+/** Runs a scenario both ways: first the unprotected twin, then the shop's procedures. */
+export async function runScenarioBothWays(scenario: Scenario, run: ScenarioRun): Promise<void> {
+  await scenario.unprotected(run);
+  if (run.refused) throw run.refused;
+  await scenario.protect(run);
+  if (run.refused) throw run.refused;
+}
+
+/** What a run should show: the duplicate on the unprotected side, exactly one on the protected side. */
+export interface ExpectedResult {
+  counted: "orders" | "charges";
+  unprotected: number;
+  /** The unprotected side may show more (each retry of scenario 5 places another order). */
+  unprotectedOrMore?: boolean;
+  protected: number;
 }
 
 export interface Scenario {
   id: string;
   title: string;
+  expected: ExpectedResult;
   /** What happens, in a trainee's words. */
   story: string;
   /** What to look for in the numbers. */
@@ -84,7 +116,8 @@ async function retryUntilAnotherProcess(run: ScenarioRun, side: Attempt["side"])
 
 /** Places one bag through the shop's orders.place, for a scenario that pays it. */
 async function placeProtectedOrder(run: ScenarioRun): Promise<number> {
-  const placed = await run.send({ side: "protected", key: newIdempotencyKey() });
+  // The shop's own discipline: one key for the intent, retried until it is answered.
+  const placed = await retryWhileInFlight(run, { side: "protected", key: newIdempotencyKey() });
   const orderId = (placed.data as { order?: { id?: number } } | undefined)?.order?.id;
   if (orderId === undefined) throw new Error("The order to pay could not be placed; run the scenario again.");
   return orderId;
@@ -97,12 +130,12 @@ const inFlightPatienceMs = 90_000;
  * Retries, as the shop's checkout does, while there is no answer (a server restarting refuses connections) or the
  * server answers 409 or 503 with a time to wait.
  */
-async function retryWhileInFlight(run: ScenarioRun, call: Call): Promise<void> {
+async function retryWhileInFlight(run: ScenarioRun, call: Call): Promise<Sent> {
   const giveUpAt = Date.now() + inFlightPatienceMs;
   for (;;) {
     const sent = await run.send(call);
     const retryable = sent.status === null || sent.status === 409 || sent.status === 503;
-    if (!retryable || Date.now() > giveUpAt) return;
+    if (!retryable || Date.now() > giveUpAt || run.refused) return sent;
     await pause(Math.min(sent.retryAfterMs ?? 1000, 5000));
   }
 }
@@ -110,6 +143,7 @@ async function retryWhileInFlight(run: ScenarioRun, call: Call): Promise<void> {
 export const scenarios: Scenario[] = [
   {
     id: "double-click",
+    expected: { counted: "orders", unprotected: 2, protected: 1 },
     title: "1. Double click on Place order",
     story: "Two sends leave in the same task, before the first answer can disable the button.",
     lesson: "Unprotected, both run. Protected, the second waits for the first and replays its answer.",
@@ -123,6 +157,7 @@ export const scenarios: Scenario[] = [
   },
   {
     id: "lost-response",
+    expected: { counted: "orders", unprotected: 2, protected: 1 },
     title: "2. Answer lost after the server committed",
     story: "The order is written, then the connection drops before the answer arrives; the client retries.",
     lesson: "Unprotected, the retry places a second order. Protected, the retry replays the first one.",
@@ -138,6 +173,7 @@ export const scenarios: Scenario[] = [
   },
   {
     id: "lost-request",
+    expected: { counted: "orders", unprotected: 1, protected: 1 },
     title: "3. Request lost before the server",
     story: "The connection drops before the server reads the request; the client retries.",
     lesson: "Both end with one order: nothing ran the first time. Protected, the retry executes (not a replay).",
@@ -153,6 +189,7 @@ export const scenarios: Scenario[] = [
   },
   {
     id: "slow-first",
+    expected: { counted: "orders", unprotected: 2, protected: 1 },
     title: "4. Timeout while the first attempt is still running",
     story: "The first attempt is slow (the server holds it 3 s); the client gives up waiting after 0.3 s and retries.",
     lesson:
@@ -173,6 +210,7 @@ export const scenarios: Scenario[] = [
   },
   {
     id: "other-process",
+    expected: { counted: "orders", unprotected: 2, unprotectedOrMore: true, protected: 1 },
     title: "5. The retry lands on another server process",
     story:
       "The answer is lost after the order is written; the client retries (each lab attempt opens a new connection) until another server process answers.",
@@ -183,6 +221,7 @@ export const scenarios: Scenario[] = [
   },
   {
     id: "crash",
+    expected: { counted: "charges", unprotected: 2, protected: 1 },
     title: "6. The server crashes between recovery points",
     story:
       "The order is paid with a card that succeeds. The server process is killed right after the provider charged, before the charge was recorded (recovery point charge_attempted); the supervisor starts a new one. The client retries.",
@@ -207,6 +246,7 @@ export const scenarios: Scenario[] = [
   },
   {
     id: "provider-answer-lost",
+    expected: { counted: "charges", unprotected: 2, protected: 1 },
     title: "7. The provider charges, but its answer is lost",
     story:
       "The order is paid with the test card 4000 0000 0000 0259: the provider charges it, then its answer never arrives (a timeout, 504). The client retries.",
@@ -231,6 +271,7 @@ export const scenarios: Scenario[] = [
   },
   {
     id: "key-reuse",
+    expected: { counted: "orders", unprotected: 2, protected: 1 },
     title: "8. Same key, different cart",
     story: "A client reuses a key for a changed cart (one bag, then two).",
     lesson: "Unprotected, two orders. Protected, the second is refused with 422: a key names one request.",
@@ -246,6 +287,7 @@ export const scenarios: Scenario[] = [
   },
   {
     id: "two-keys-one-order",
+    expected: { counted: "charges", unprotected: 2, protected: 1 },
     title: "9a. The unique index, second line: two tabs pay one order, each with its own key",
     story:
       "The same order is paid from two tabs at once. Each tab is a separate intent, so each has its own key: the dedup table cannot tell them apart.",
@@ -273,15 +315,47 @@ export const scenarios: Scenario[] = [
   },
 ];
 
+/** The counts a run left behind (lab.results). */
+export interface RunCounts {
+  unprotectedOrders: number;
+  protectedOrders: number;
+  unprotectedCharges: number;
+  protectedCharges: number;
+}
+
+/** Whether a run's counts are the lesson its scenario teaches. */
+export function showsExpected({ expected }: Scenario, counts: RunCounts): boolean {
+  const [unprotected, protectedSide] =
+    expected.counted === "orders"
+      ? [counts.unprotectedOrders, counts.protectedOrders]
+      : [counts.unprotectedCharges, counts.protectedCharges];
+  const twinHolds = expected.unprotectedOrMore
+    ? unprotected >= expected.unprotected
+    : unprotected === expected.unprotected;
+  return twinHolds && protectedSide === expected.protected;
+}
+
 /** Sends one attempt the way the shop's browser code does, plus the lab's headers. */
 export function browserRun(run: string, tab: string): ScenarioRun {
+  return scenarioRunOver({ run, tab, baseUrl: "", fetch: (input, init) => fetch(input, init) });
+}
+
+/** A run whose attempts go through `fetch` to the lab server at `baseUrl` (empty: the page's own origin). */
+export function scenarioRunOver(options: {
+  run: string;
+  tab: string;
+  baseUrl: string;
+  fetch: (input: string, init: RequestInit) => Promise<Response>;
+}): ScenarioRun {
+  const { run, tab, baseUrl } = options;
   const attempts: Attempt[] = [];
   const keys: string[] = [];
-  return {
+  const scenarioRun: ScenarioRun = {
     run,
     tab,
     keys,
     attempts,
+    refused: null,
     async send({ side, key, fault, cart = oneBag, procedure }) {
       if (key && !keys.includes(key)) keys.push(key);
       const path = procedure?.path ?? (side === "protected" ? "orders.place" : "lab.placeOrderUnprotected");
@@ -291,20 +365,31 @@ export function browserRun(run: string, tab: string): ScenarioRun {
         "x-lab-run": run,
         "x-lab-tab": tab,
         ...(key ? { "idempotency-key": key } : {}),
-        ...(fault ? { "x-lab-fault": fault } : {}),
+        ...(fault ? { "x-fault": fault } : {}),
       };
       let servedBy: string | null = null;
+      let sent: Sent;
       try {
-        const response = await fetch(`/api/trpc/${path}`, { method: "POST", headers, body: JSON.stringify(input) });
+        const response = await options.fetch(`${baseUrl}/api/trpc/${path}`, {
+          method: "POST",
+          headers,
+          body: JSON.stringify(input),
+        });
         servedBy = response.headers.get("x-served-by");
         // An answer counts once all of it has arrived.
         const body = (await response.json()) as {
           result?: { data?: unknown };
-          error?: { data?: { retryAfterMs?: number } };
+          error?: { message?: string; data?: { retryAfterMs?: number; labBound?: boolean } };
         };
+        if (response.status === 429 && body.error?.data?.labBound) {
+          scenarioRun.refused ??= new LabBoundRefusal(
+            body.error.message ?? "The lab is busy.",
+            body.error.data.retryAfterMs ?? 1000,
+          );
+        }
         const replayed = response.headers.get("idempotent-replayed") === "true";
         attempts.push({ side, answer: `${response.status}${replayed ? " (replayed)" : ""}`, servedBy });
-        return {
+        sent = {
           servedBy,
           status: response.status,
           data: body.result?.data,
@@ -312,8 +397,10 @@ export function browserRun(run: string, tab: string): ScenarioRun {
         };
       } catch {
         attempts.push({ side, answer: "no answer", servedBy });
-        return { servedBy, status: null };
+        sent = { servedBy, status: null };
       }
+      return sent;
     },
   };
+  return scenarioRun;
 }
