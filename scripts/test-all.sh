@@ -48,6 +48,8 @@ npx vitest run --reporter=default --reporter=json --outputFile=reports/vitest.js
 npx vitest run --config vitest.cluster.config.ts --reporter=default --reporter=json \
   --outputFile=reports/vitest-cluster.json
 npx playwright test
+# A short class in the training lab while shoppers buy on the shop (the full one is `npm run lab:classroom`).
+npx tsx scripts/lab-classroom.ts --trainees 6 --seconds 20 --max-seconds 180 | tee reports/classroom.txt
 # A short chaos soak per idempotency store (the long ones are `npm run chaos -- --seconds 600`).
 npx tsx scripts/chaos.ts --seconds 25 --store both | tee reports/chaos.txt
 npx tsx scripts/test-summary.ts

@@ -31,6 +31,9 @@ export function openRedis(url: string, { reportOutages = true } = {}): Redis {
     retryStrategy: (attempt) => Math.min(attempt * 50, 500),
   });
   if (reportOutages) reportOutagesOf(redis, `Redis at ${redis.options.host}:${redis.options.port}`);
+  // Its caller expects it down (the lab's "Redis down" pattern): each command's failure reaches the command, and
+  // the connection's own errors, unheard, would each be logged as "[ioredis] Unhandled error event".
+  else redis.on("error", () => {});
   return redis;
 }
 

@@ -227,6 +227,8 @@ describe("lab patterns", () => {
     expect(figures["redis-lease"]).toEqual(["0", "1"]);
     expect(figures["redis-down"]).toEqual(["2", "0"]);
     expect(await catalogAsItStands()).toEqual(before);
+    // Redis down is the pattern's point, not news for the log.
+    expect(lab.output()).not.toContain("Unhandled error event");
   });
 });
 
