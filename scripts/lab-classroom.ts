@@ -33,7 +33,7 @@ const { values } = parseArgs({
     trainees: { type: "string", default: "30" },
     seconds: { type: "string", default: "60" },
     shoppers: { type: "string", default: "4" },
-    "max-seconds": { type: "string", default: "300" },
+    "max-seconds": { type: "string", default: "480" },
     url: { type: "string" },
   },
 });

@@ -78,18 +78,24 @@ export async function runServer(entry: ServerEntry): Promise<void> {
     relayCompletedRecords();
     await entry.supervise?.();
     let stopping = false;
-    /** A worker that keeps dying at start would otherwise be restarted in a tight loop. */
+    /**
+     * A worker that keeps dying at start would otherwise be restarted in a tight loop, so those back off; one that
+     * had served (and was killed, or crashed on a request) is replaced at once.
+     */
     let restartDelayMs = 100;
+    const served = new Set<number>();
     cluster.on("exit", (worker, code, signal) => {
       if (stopping) {
         if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
         return;
       }
       console.error(`${entry.name}: process ${worker.process.pid} exited (${signal ?? code}); starting another`);
-      setTimeout(() => cluster.fork(), restartDelayMs);
-      restartDelayMs = Math.min(restartDelayMs * 2, 5000);
+      const hadServed = served.delete(worker.id);
+      setTimeout(() => cluster.fork(), hadServed ? 0 : restartDelayMs);
+      if (!hadServed) restartDelayMs = Math.min(restartDelayMs * 2, 5000);
     });
     cluster.on("listening", (worker) => {
+      served.add(worker.id);
       restartDelayMs = 100;
       console.log(`${entry.name}: process ${worker.process.pid} listening on ${where}`);
     });

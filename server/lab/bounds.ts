@@ -7,6 +7,7 @@
  * must outlive the process that counted it, which the crash kills.
  */
 import cluster from "node:cluster";
+import { randomUUID } from "node:crypto";
 import { RateLimiterMySQL, RateLimiterRes } from "rate-limiter-flexible";
 import { appDatabase } from "../db";
 import { env } from "../env";
@@ -16,13 +17,17 @@ export const labBounds = {
   runsPerTrainee: 3,
   /** Claims held by a `hold:` fault at once. */
   heldClaimsPerTrainee: 2,
-  heldClaimsInTotal: 40,
+  heldClaimsInTotal: 16,
   /** Live timeline subscriptions open at once. */
   timelinesPerTrainee: 3,
   timelinesInTotal: 200,
-  /** Crash faults per minute: each kills a lab process, which its supervisor restarts in a second or two. */
-  crashesPerTraineePerMinute: 4,
-  crashesPerMinuteInTotal: 30,
+  /**
+   * Runs with crash faults per minute: each crash kills a lab process, which its supervisor restarts in a second or
+   * two. A run may crash once per side (the twin and the shop), and its two crashes count once.
+   */
+  crashingRunsPerTraineePerMinute: 4,
+  crashingRunsPerMinuteInTotal: 15,
+  crashesPerRun: 2,
 };
 
 export class LabBoundError extends Error {
@@ -183,49 +188,67 @@ export async function take(kind: HeldKind, trainee: string, item: string): Promi
   };
 }
 
-const holder = globalThis as typeof globalThis & { labCrashBudgets?: RateLimiterMySQL[] };
+const holder = globalThis as typeof globalThis & { labCrashBudgets?: Record<string, RateLimiterMySQL> };
 
-function crashBudgets(): [RateLimiterMySQL, RateLimiterMySQL] {
-  holder.labCrashBudgets ??= [
-    ["labCrashes", labBounds.crashesPerTraineePerMinute],
-    ["labCrashesAll", labBounds.crashesPerMinuteInTotal],
-  ].map(
-    ([keyPrefix, points]) =>
-      new RateLimiterMySQL({
-        storeClient: appDatabase().db.$client.pool,
-        storeType: "pool",
-        dbName: new URL(env().DATABASE_URL).pathname.slice(1),
-        tableName: "rate_limits",
-        tableCreated: true,
-        clearExpiredByTimeout: false,
-        keyPrefix: keyPrefix as string,
-        points: points as number,
-        duration: 60,
-      }),
-  );
-  return holder.labCrashBudgets as [RateLimiterMySQL, RateLimiterMySQL];
+function crashBudgets() {
+  const budget = (keyPrefix: string, points: number, duration: number) =>
+    new RateLimiterMySQL({
+      storeClient: appDatabase().db.$client.pool,
+      storeType: "pool",
+      dbName: new URL(env().DATABASE_URL).pathname.slice(1),
+      tableName: "rate_limits",
+      tableCreated: true,
+      clearExpiredByTimeout: false,
+      keyPrefix,
+      points,
+      duration,
+    });
+  holder.labCrashBudgets ??= {
+    run: budget("labCrashesOfRun", labBounds.crashesPerRun, 600),
+    trainee: budget("labCrashingRuns", labBounds.crashingRunsPerTraineePerMinute, 60),
+    class: budget("labCrashingRunsAll", labBounds.crashingRunsPerMinuteInTotal, 60),
+  };
+  return holder.labCrashBudgets as Record<"run" | "trainee" | "class", RateLimiterMySQL>;
 }
 
-/** Counts one crash fault against the trainee's budget and the class's, or throws the 429's error. */
-export async function spendCrash(trainee: string): Promise<void> {
-  const [own, everyone] = crashBudgets();
+async function spendOrRefuse(budget: RateLimiterMySQL, key: string, refusal: string): Promise<RateLimiterRes> {
   try {
-    await own.consume(trainee);
+    return await budget.consume(key);
   } catch (rejection) {
     if (!(rejection instanceof RateLimiterRes)) throw rejection;
-    throw new LabBoundError(
-      `You have crashed the lab ${labBounds.crashesPerTraineePerMinute} times this minute (the most one trainee may).`,
-      rejection.msBeforeNext,
-    );
+    throw new LabBoundError(refusal, rejection.msBeforeNext);
   }
+}
+
+/**
+ * Counts a crash fault of `run` (a request without one is a run of its own) against the run's, the trainee's and
+ * the class's budgets, or throws the 429's error. Counted in the database: the crash kills the process that counted.
+ */
+export async function spendCrash(trainee: string, run: string | null): Promise<void> {
+  const budgets = crashBudgets();
+  const runKey = `${trainee}:${run ?? randomUUID()}`;
+  const spent = await spendOrRefuse(
+    budgets.run,
+    runKey,
+    `This run has crashed the lab ${labBounds.crashesPerRun} times already (once per side is the most).`,
+  );
+  // The run's second crash (the other side's) was paid for with its first.
+  if (spent.consumedPoints > 1) return;
   try {
-    await everyone.consume("all");
-  } catch (rejection) {
-    if (!(rejection instanceof RateLimiterRes)) throw rejection;
-    throw new LabBoundError(
-      `The class has crashed the lab ${labBounds.crashesPerMinuteInTotal} times this minute (the most it may).`,
-      rejection.msBeforeNext,
+    await spendOrRefuse(
+      budgets.trainee,
+      trainee,
+      `You have run ${labBounds.crashingRunsPerTraineePerMinute} crashing scenarios this minute (the most one trainee may).`,
     );
+    await spendOrRefuse(
+      budgets.class,
+      "all",
+      `The class has run ${labBounds.crashingRunsPerMinuteInTotal} crashing scenarios this minute (the most it may).`,
+    );
+  } catch (error) {
+    // Refused, the run has not crashed: its retry may, once the budget allows.
+    await budgets.run.delete(runKey).catch(() => undefined);
+    throw error;
   }
 }
 

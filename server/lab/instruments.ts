@@ -198,7 +198,7 @@ async function labAttempt(
   try {
     if (run) giveBack.push(await take("runs", trainee, run));
     if (fault?.kind === "hold") giveBack.push(await take("heldClaims", trainee, attempt.row.attempt as string));
-    if (fault?.kind === "crash") await spendCrash(trainee);
+    if (fault?.kind === "crash") await spendCrash(trainee, run);
   } catch (error) {
     release();
     if (!(error instanceof LabBoundError)) throw error;

@@ -151,15 +151,23 @@ describe("lab bounds, per trainee", () => {
     for (let index = 0; index < 5; index += 1) expect((await attempt(randomUUID(), randomUUID())).status).toBe(200);
   });
 
-  it("crash faults per minute: beyond the bound a 429, counted in the database", async () => {
+  it("crashing runs per minute: a run's two crashes count once; beyond the bound a 429, counted in the database", async () => {
     const guest = await trainee();
     // A point orders.place never reaches: the budget is spent, the process lives.
-    const crash = () =>
-      guest.mutation("orders.place", cart, { "idempotency-key": randomUUID(), "x-fault": "crash:payment_created" });
-    for (let index = 0; index < labBounds.crashesPerTraineePerMinute; index += 1) {
-      expect((await crash()).status).toBe(200);
+    const crash = (run: string) =>
+      guest.mutation("orders.place", cart, {
+        "idempotency-key": randomUUID(),
+        "x-fault": "crash:payment_created",
+        "x-lab-run": run,
+      });
+    for (let index = 1; index < labBounds.crashingRunsPerTraineePerMinute; index += 1) {
+      expect((await crash(randomUUID())).status).toBe(200);
     }
-    expectBound(await crash(), /crashed the lab/);
+    const lastRun = randomUUID();
+    expect((await crash(lastRun)).status).toBe(200);
+    expect((await crash(lastRun)).status).toBe(200);
+    expectBound(await crash(lastRun), /This run has crashed the lab 2 times/);
+    expectBound(await crash(randomUUID()), /crashing scenarios this minute/);
   });
 
   it("live timelines: beyond the bound a 429; the others go on streaming", async () => {
