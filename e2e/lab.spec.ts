@@ -46,31 +46,29 @@ async function attachResult(page: Page, testInfo: TestInfo, scenarioId: string) 
   }
 }
 
-const expected: Record<
-  string,
-  { unprotected: number; protected: number; protectedAnswers: RegExp; marks: string[] }
-> = {
-  "double-click": {
-    unprotected: 2,
-    protected: 1,
-    protectedAnswers: /200.*200 \(replayed\)|200 \(replayed\).*200/,
-    marks: ["replayed"],
-  },
-  "lost-response": {
-    unprotected: 2,
-    protected: 1,
-    protectedAnswers: /^no answer, 200 \(replayed\)$/,
-    marks: ["replayed"],
-  },
-  "lost-request": { unprotected: 1, protected: 1, protectedAnswers: /^no answer, 200$/, marks: [] },
-  "slow-first": {
-    unprotected: 2,
-    protected: 1,
-    protectedAnswers: /^409, 200, 200 \(replayed\)$/,
-    marks: ["waited-then-409", "replayed"],
-  },
-  "key-reuse": { unprotected: 2, protected: 1, protectedAnswers: /^200, 422$/, marks: ["key-reused-422"] },
-};
+const expected: Record<string, { unprotected: number; protected: number; protectedAnswers: RegExp; marks: string[] }> =
+  {
+    "double-click": {
+      unprotected: 2,
+      protected: 1,
+      protectedAnswers: /200.*200 \(replayed\)|200 \(replayed\).*200/,
+      marks: ["replayed"],
+    },
+    "lost-response": {
+      unprotected: 2,
+      protected: 1,
+      protectedAnswers: /^no answer, 200 \(replayed\)$/,
+      marks: ["replayed"],
+    },
+    "lost-request": { unprotected: 1, protected: 1, protectedAnswers: /^no answer, 200$/, marks: [] },
+    "slow-first": {
+      unprotected: 2,
+      protected: 1,
+      protectedAnswers: /^409, 200, 200 \(replayed\)$/,
+      marks: ["waited-then-409", "replayed"],
+    },
+    "key-reuse": { unprotected: 2, protected: 1, protectedAnswers: /^200, 422$/, marks: ["key-reused-422"] },
+  };
 
 for (const [scenarioId, numbers] of Object.entries(expected)) {
   test(`lab scenario ${scenarioId}: the unprotected twin shows the failure, the shop's path holds`, async ({

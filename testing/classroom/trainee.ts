@@ -135,7 +135,7 @@ export async function runTrainee(options: {
   const done = () => allIds.every((id) => (report.scenarios[id]?.held ?? 0) > 0);
   const offset = Number.parseInt(options.name.replace(/\D/g, "") || "0", 10);
 
-  for (let pass = 0; Date.now() < options.giveUpAt && (Date.now() < options.until || !done()); pass += 1) {
+  while (Date.now() < options.giveUpAt && (Date.now() < options.until || !done())) {
     for (let index = 0; index < allIds.length && Date.now() < options.giveUpAt; index += 1) {
       const id = allIds[(index + offset) % allIds.length] as string;
       // Past the class's length, only what has not yet shown its lesson.
