@@ -71,13 +71,18 @@ function step(attempt: LabAttempt, name: string, detail?: string, httpStatus = 0
   });
 }
 
-/** Writes the attempt's steps so far; recording never fails the attempt itself. */
+/** Writes steps of an attempt; recording never fails the attempt itself, and a failure is said once. */
+function record(steps: NewLabEvent[]): Promise<void> {
+  return recordLabEvents(appDatabase().db, steps).catch((error: unknown) =>
+    console.error("lab: an attempt could not be recorded:", error instanceof Error ? error.message : error),
+  );
+}
+
+/** Writes the attempt's steps so far, after its arrival. */
 async function flush(attempt: LabAttempt): Promise<void> {
   const steps = attempt.steps.splice(0);
   await attempt.arrival;
-  await recordLabEvents(appDatabase().db, steps).catch((error: unknown) =>
-    console.error("lab: an attempt could not be recorded:", error instanceof Error ? error.message : error),
-  );
+  await record(steps);
 }
 
 /**
@@ -187,7 +192,7 @@ async function labAttempt(
     arrival: Promise.resolve(),
   };
   step(attempt, "arrived", fault ? `${fault.kind}` : undefined);
-  attempt.arrival = recordLabEvents(appDatabase().db, attempt.steps.splice(0)).catch(() => undefined);
+  attempt.arrival = record(attempt.steps.splice(0));
   // Each lab attempt gets a connection of its own, so that no fault falls on a connection the page reuses.
   exchange.res.setHeader("connection", "close");
 
